@@ -1,0 +1,23 @@
+# Two set-up commands (README): `make demo` runs the main job, `make test` runs the tests.
+# Both create or reuse .venv and install ganbench with the tested constraints.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/ganbench run --all --preset quick --out runs/demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -n 2
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check ganbench tests scripts
+
+.PHONY: venv demo test lint

@@ -1,0 +1,98 @@
+"""Budgets, evaluation sizes and presets: plain values, overridable from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ganbench.errors import BudgetError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much training a run gets: generator steps at a batch size, optionally capped in time."""
+
+    steps: int
+    batch_size: int
+    max_seconds: float | None = None  # recorded in the row when it bites
+
+    def validate(self) -> Budget:
+        if not isinstance(self.steps, int) or self.steps < 1:
+            raise BudgetError(f"impossible budget: steps={self.steps}; give --steps a positive integer")
+        if not isinstance(self.batch_size, int) or self.batch_size < 2:
+            raise BudgetError(
+                f"impossible budget: batch_size={self.batch_size}; give --batch-size an integer >= 2"
+            )
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise BudgetError(
+                f"impossible budget: max_seconds={self.max_seconds}; give --max-seconds a positive number"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class EvalSizes:
+    """How many samples each metric uses. Recorded in every row as n_gen / n_real."""
+
+    n_points: int = 2500  # VEEGAN / PacGAN: 2,500 generated samples per 2-D evaluation
+    n_gen_image: int = 2000  # generated images for FID/KID/IS/PRDC/memorization
+    n_real_image: int | None = None  # None: the whole held-out split
+    n_modes_image: int = 2000  # generated images for classifier mode coverage
+    msssim_pairs: int = 100  # AC-GAN: 100 random pairs
+    kid_subset_size: int = 1000
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    budgets: dict[str, Budget]  # by data kind: "points" (2-D mixtures) or "image"
+    eval: EvalSizes = field(default_factory=EvalSizes)
+    log_every: int = 50  # steps between host syncs of the loss history
+
+    def budget_for(self, kind: str) -> Budget:
+        return self.budgets[kind]
+
+
+PRESETS: dict[str, Preset] = {
+    # Seconds per run: for tests and CI.
+    "smoke": Preset(
+        "smoke",
+        {"points": Budget(40, 64), "image": Budget(6, 16)},
+        EvalSizes(n_points=2500, n_gen_image=200, n_real_image=200, n_modes_image=200,
+                  msssim_pairs=20, kid_subset_size=100),
+        log_every=10,
+    ),
+    # Minutes on a 2-core CPU for the whole zoo.
+    "quick": Preset(
+        "quick",
+        {"points": Budget(1500, 256), "image": Budget(400, 64)},
+        EvalSizes(n_points=2500, n_gen_image=1000, n_real_image=1000, n_modes_image=2000,
+                  msssim_pairs=100, kid_subset_size=500),
+        log_every=50,
+    ),
+    # GPU budget used for published leaderboards; sample counts follow the papers where data allow.
+    "standard": Preset(
+        "standard",
+        {"points": Budget(20000, 256), "image": Budget(10000, 64)},
+        EvalSizes(n_points=2500, n_gen_image=10000, n_real_image=None, n_modes_image=26000,
+                  msssim_pairs=1000, kid_subset_size=1000),
+        log_every=100,
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}"
+        ) from None
+
+
+def override_budget(budget: Budget, steps: int | None = None, batch_size: int | None = None,
+                    max_seconds: float | None = None) -> Budget:
+    """Apply command-line overrides to a preset budget and validate the result."""
+    changes = {k: v for k, v in
+               {"steps": steps, "batch_size": batch_size, "max_seconds": max_seconds}.items()
+               if v is not None}
+    return replace(budget, **changes).validate()

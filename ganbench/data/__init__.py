@@ -1,0 +1,23 @@
+"""Datasets: every one works offline. `get_dataset(name)` returns ready tensors."""
+
+from ganbench.data.base import DataSpec, Dataset, Mixture
+from ganbench.data.registry import (
+    DEFAULT_DATASETS,
+    dataset_names,
+    get_dataset,
+    register_dataset,
+)
+
+# Importing the modules registers their datasets.
+from ganbench.data import mixtures as _mixtures  # noqa: F401,E402  isort: skip
+from ganbench.data import mnist as _mnist  # noqa: F401,E402  isort: skip
+
+__all__ = [
+    "DEFAULT_DATASETS",
+    "DataSpec",
+    "Dataset",
+    "Mixture",
+    "dataset_names",
+    "get_dataset",
+    "register_dataset",
+]

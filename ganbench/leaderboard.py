@@ -1,0 +1,101 @@
+"""Result rows -> leaderboard.csv (one row per run) and leaderboard_summary.csv (one row per
+(variant, dataset): mean, std and 95% confidence interval across seeds for every metric)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from scipy import stats
+
+from ganbench.io import CorruptFileError, read_json, write_text_atomic
+from ganbench.log import warn
+
+# Column contract: users script against these names; every row has them, in this order.
+BASE_COLUMNS = ["variant", "dataset", "seed", "preset", "steps", "batch_size", "wall_seconds",
+                "device", "status", "features", "ganbench_version"]
+# Bookkeeping columns that are not metrics (never averaged).
+META_COLUMNS = BASE_COLUMNS + ["budget_steps", "family", "origin", "train_seconds",
+                               "eval_seconds", "stopped_by_time", "diverged_step", "error",
+                               "n_gen", "n_real"]
+GROUP = ["variant", "dataset"]
+
+
+def collect_rows(out: Path) -> list[dict[str, Any]]:
+    """Every result.json under out/runs; a corrupt one is reported and left out, never deleted."""
+    rows = []
+    for path in sorted(Path(out).glob("runs/*/*/seed*/result.json")):
+        try:
+            row = read_json(path)
+        except CorruptFileError as exc:
+            warn(str(exc))
+            continue
+        row.pop("spec", None)
+        rows.append(row)
+    return rows
+
+
+def leaderboard_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    for c in BASE_COLUMNS:
+        if c not in df:
+            df[c] = pd.NA
+    rest = [c for c in df.columns if c not in BASE_COLUMNS]
+    metrics = [c for c in rest if c not in META_COLUMNS]
+    meta = [c for c in rest if c in META_COLUMNS]
+    df = df[BASE_COLUMNS + metrics + meta]
+    for c in df.columns:  # keep whole numbers whole although some rows lack them (NaN)
+        col = pd.to_numeric(df[c], errors="coerce") if df[c].dtype == object else df[c]
+        if pd.api.types.is_float_dtype(col) and col.notna().any() and (col.dropna() % 1 == 0).all():
+            df[c] = col.astype("Int64")
+    return df.sort_values(["dataset", "variant", "seed"], kind="stable").reset_index(drop=True)
+
+
+def metric_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c not in META_COLUMNS and pd.api.types.is_numeric_dtype(df[c])]
+
+
+def ci95_halfwidth(values: pd.Series) -> float:
+    """Half-width of the two-sided 95% t-interval of the mean (NaN for fewer than two values)."""
+    v = values.dropna()
+    n = len(v)
+    if n < 2:
+        return math.nan
+    return float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
+
+
+def summary_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (variant, dataset): run counts by status, then mean/std/ci95 of each metric over ok runs."""
+    metrics = metric_columns(df)
+    out = []
+    for (variant, dataset), g in df.groupby(GROUP, sort=True):
+        ok = g[g["status"] == "ok"]
+        rec: dict[str, Any] = {
+            "variant": variant, "dataset": dataset,
+            "preset": ",".join(sorted(set(map(str, g["preset"])))),
+            "features": ",".join(sorted({str(f) for f in g["features"] if isinstance(f, str) and f})),
+            "n_seeds": len(g), "n_ok": len(ok),
+            "n_diverged": int((g["status"] == "diverged").sum()),
+            "n_failed": int((g["status"] == "failed").sum()),
+            "wall_seconds_mean": float(g["wall_seconds"].mean()),
+        }
+        for m in metrics:
+            vals = pd.to_numeric(ok[m], errors="coerce")
+            rec[f"{m}_mean"] = float(vals.mean()) if vals.notna().any() else math.nan
+            rec[f"{m}_std"] = float(vals.std(ddof=1)) if vals.notna().sum() > 1 else math.nan
+            rec[f"{m}_ci95"] = ci95_halfwidth(vals)
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def write_leaderboards(out: Path) -> tuple[Path, Path] | None:
+    rows = collect_rows(out)
+    if not rows:
+        return None
+    df = leaderboard_frame(rows)
+    board, summary = Path(out) / "leaderboard.csv", Path(out) / "leaderboard_summary.csv"
+    write_text_atomic(board, df.to_csv(index=False))
+    write_text_atomic(summary, summary_frame(df).to_csv(index=False))
+    return board, summary

@@ -1,0 +1,1 @@
+"""Metrics see samplers and tensors, never variants."""

@@ -1,0 +1,230 @@
+"""Plan and run a suite of (variant, dataset, seed) runs; each finished run leaves its own folder.
+
+A run folder holds result.json (written last, atomically), the samples picture, losses.csv and the
+checkpoint. A re-run skips every run whose result.json says ok or diverged, so an interrupted suite
+loses nothing; failed runs are retried.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganbench import __version__
+from ganbench.config import Budget, Preset, get_preset, override_budget
+from ganbench.data import DEFAULT_DATASETS, get_dataset
+from ganbench.data.registry import check_dataset_name
+from ganbench.errors import GanbenchError
+from ganbench.evaluate import evaluate
+from ganbench.io import CorruptFileError, read_json, save_torch_atomic, write_json_atomic, write_text_atomic
+from ganbench.log import info, warn
+from ganbench.pictures import save_samples_picture
+from ganbench.registry import VariantInfo, get_variant, list_variants
+from ganbench.seeding import make_generator, resolve_device, seed_everything
+from ganbench.train import train
+
+DONE = ("ok", "diverged")
+# Folders under which resume keys live: <out>/runs/<variant>/<dataset>/seed<k>/
+RUNS_DIR = "runs"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    variant: str
+    dataset: str
+    seed: int
+    preset: str
+    budget: Budget
+    device: str
+    features: str = "auto"
+
+    def folder(self, out: Path) -> Path:
+        return Path(out) / RUNS_DIR / self.variant / self.dataset / f"seed{self.seed}"
+
+
+def plan_runs(variants: list[str] | None, datasets: list[str] | None, seeds: list[int],
+              preset: str, device: str = "auto", steps: int | None = None,
+              batch_size: int | None = None, max_seconds: float | None = None,
+              features: str = "auto") -> list[RunSpec]:
+    """Every run to do, validated (names, budget, device) before anything is written.
+
+    variants=None means all registered; datasets=None means each variant's default datasets.
+    """
+    p: Preset = get_preset(preset)
+    dev = str(resolve_device(device))
+    infos = list_variants() if variants is None else [get_variant(v) for v in variants]
+    for d in datasets or []:
+        check_dataset_name(d)
+    if not seeds:
+        raise GanbenchError("no seeds given; pass --seeds with at least one integer")
+    for kind in ("points", "image"):
+        override_budget(p.budget_for(kind), steps, batch_size, max_seconds)
+    specs = []
+    for info in infos:
+        targets = datasets if datasets else DEFAULT_DATASETS
+        for d in targets:
+            ds = get_dataset(d).spec
+            if not info.supports_data(ds.kind, ds.num_classes):
+                if datasets and variants is not None:
+                    raise GanbenchError(
+                        f"variant {info.name!r} does not train on {d!r} (it supports "
+                        f"{', '.join(sorted(info.supports))}); pick another --dataset"
+                    )
+                continue
+            budget = override_budget(p.budget_for(ds.kind), steps, batch_size, max_seconds)
+            for s in seeds:
+                specs.append(RunSpec(info.name, d, int(s), preset, budget, dev, features))
+    return specs
+
+
+def base_row(spec: RunSpec, info: VariantInfo | None = None) -> dict[str, Any]:
+    return {
+        "variant": spec.variant,
+        "dataset": spec.dataset,
+        "seed": spec.seed,
+        "preset": spec.preset,
+        "steps": 0,
+        "batch_size": spec.budget.batch_size,
+        "wall_seconds": 0.0,
+        "device": spec.device,
+        "status": "failed",
+        "features": "",
+        "ganbench_version": __version__,
+        "budget_steps": spec.budget.steps,
+        "family": info.family if info else "",
+        "origin": "plugin" if info and info.external else "builtin",
+    }
+
+
+def load_done(folder: Path) -> dict[str, Any] | None:
+    """The finished result in `folder`, or None when the run must (re)run. A corrupt result is
+    moved aside (kept, never deleted) with a warning, and the run is redone."""
+    path = folder / "result.json"
+    if not path.exists():
+        return None
+    try:
+        row = read_json(path)
+    except CorruptFileError as exc:
+        aside = path.with_suffix(".json.corrupt")
+        path.replace(aside)
+        warn(f"{exc} (moved to {aside.name}; re-running this run)")
+        return None
+    return row if isinstance(row, dict) and row.get("status") in DONE else None
+
+
+def make_sampler(variant, device: torch.device, generator: torch.Generator):
+    """n -> samples; conditional variants draw uniform labels (as every metric assumes)."""
+    n_classes = variant.spec.num_classes
+
+    def sample(n: int) -> torch.Tensor:
+        labels = (torch.randint(n_classes, (n,), device=device, generator=generator)
+                  if variant.conditional else None)
+        return variant.sample(n, device, generator, labels)
+
+    return sample
+
+
+def history_csv(history: dict[str, list[float]]) -> str:
+    buf = io.StringIO()
+    keys = list(history)
+    w = csv.writer(buf)
+    w.writerow(keys)
+    for i in range(len(history["step"])):
+        w.writerow([history[k][i] if i < len(history[k]) else "" for k in keys])
+    return buf.getvalue()
+
+
+def run_one(spec: RunSpec, out: Path, log_every: int) -> dict[str, Any]:
+    """Train and score one run; always returns a row (status ok / diverged / failed)."""
+    folder = spec.folder(out)
+    info = get_variant(spec.variant)
+    row = base_row(spec, info)
+    start = time.perf_counter()
+    try:
+        device = torch.device(spec.device)
+        seed_everything(spec.seed)
+        data = get_dataset(spec.dataset)
+        variant = info.cls(data.spec)
+        gen = make_generator(spec.seed, device)
+        res = train(variant, data, spec.budget, device, gen, log_every)
+        row.update(steps=res.steps_done, train_seconds=round(res.wall_seconds, 3),
+                   stopped_by_time=res.stopped_by_time)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(folder / "losses.csv", history_csv(res.history))
+        if res.diverged_step is not None:
+            row.update(status="diverged", diverged_step=res.diverged_step)
+        else:
+            eval_gen = make_generator(spec.seed + 1_000_003, device)  # fixed evaluation noise
+            t = time.perf_counter()
+            ev = evaluate(make_sampler(variant, device, eval_gen), data, get_preset(spec.preset).eval,
+                          spec.seed, spec.features, device)
+            row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
+            row.update(variant.extra_metrics(data, device, eval_gen))
+            row.update(eval_seconds=round(time.perf_counter() - t, 3), status="ok")
+            save_samples_picture(ev.artifacts["samples"][:2500], data, folder / "samples.png",
+                                 f"{spec.variant} · {spec.dataset} · seed {spec.seed}")
+            save_torch_atomic(folder / "checkpoint.pt",
+                              {k: m.state_dict() for k, m in variant.modules().items()})
+    except GanbenchError as exc:
+        row.update(status="failed", error=str(exc))
+    except Exception as exc:  # a broken run is a row, not a crashed suite
+        row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        (folder).mkdir(parents=True, exist_ok=True)
+        write_text_atomic(folder / "traceback.txt", traceback.format_exc())
+    row["wall_seconds"] = round(time.perf_counter() - start, 3)
+    write_json_atomic(folder / "result.json", {**row, "spec": _spec_dict(spec)})
+    return row
+
+
+def _spec_dict(spec: RunSpec) -> dict[str, Any]:
+    d = asdict(spec)
+    d["budget"] = asdict(spec.budget)
+    return d
+
+
+@dataclass
+class SuiteOutcome:
+    rows: list[dict[str, Any]]
+    ran: int
+    skipped: int
+    failed: int
+
+
+def run_suite(specs: list[RunSpec], out: Path) -> SuiteOutcome:
+    """Run every spec not already done under `out`, then rewrite the leaderboards from all results."""
+    from ganbench.leaderboard import write_leaderboards
+
+    out = Path(out)
+    rows, ran, skipped, failed = [], 0, 0, 0
+    for i, spec in enumerate(specs, 1):
+        tag = f"[{i}/{len(specs)}] {spec.variant} {spec.dataset} seed{spec.seed}"
+        done = load_done(spec.folder(out))
+        if done is not None:
+            skipped += 1
+            rows.append(done)
+            info(f"{tag}: done earlier ({done['status']}), skipped")
+            continue
+        row = run_one(spec, out, get_preset(spec.preset).log_every)
+        ran += 1
+        failed += row["status"] == "failed"
+        rows.append(row)
+        info(f"{tag}: {row['status']} in {row['wall_seconds']:.1f}s {_headline(row)}")
+    write_leaderboards(out)
+    return SuiteOutcome(rows, ran, skipped, failed)
+
+
+def _headline(row: dict[str, Any]) -> str:
+    if row["status"] == "failed":
+        return f"- {row.get('error', '')}"
+    if row["status"] == "diverged":
+        return f"at step {row.get('diverged_step')}"
+    if "modes_total" in row and "hq_fraction" in row:
+        return f"modes {row['modes_covered']}/{row['modes_total']} hq {row['hq_fraction']:.2f}"
+    return f"fid {row['fid']:.2f}" if "fid" in row else ""

@@ -1,0 +1,46 @@
+"""GAN (Goodfellow et al. 2014) and DCGAN (Radford et al. 2016).
+
+    max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))]
+    min_G  E_z[log(1 - D(G(z)))]            (minimax, the paper's game)
+    max_G  E_z[log D(G(z))]                  (non-saturating, the paper's practical choice)
+
+`gan` keeps the paper's fully connected networks on images too; `dcgan` is the same objective with
+DCGAN's strided-conv pair on images (on 2-D data both use the shared MLP pair).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganbench.data.base import DataSpec
+from ganbench.losses import bce_fake, bce_real
+from ganbench.nets import MLPDiscriminator, MLPGenerator
+from ganbench.registry import register
+from ganbench.variants.base import OptimSpec, Variant
+
+
+@register("dcgan", family="loss", paper="Radford et al. 2016, arXiv:1511.06434")
+class DCGAN(Variant):
+    defaults = {"minimax": False}
+    d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
+    g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
+
+    def d_loss(self, real, z, labels):
+        with torch.no_grad():
+            fake = self.generate(z)
+        return bce_real(self.D(real)) + bce_fake(self.D(fake))
+
+    def g_loss(self, z, labels):
+        logits = self.D(self.generate(z))
+        if self.hp["minimax"]:
+            return -F.softplus(logits).mean()  # E[log(1 - D(G(z)))] = -E[softplus(logits)]
+        return bce_real(logits)
+
+
+@register("gan", family="loss", paper="Goodfellow et al. 2014, arXiv:1406.2661")
+class GAN(DCGAN):
+    def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
+        # The 2014 paper's networks are fully connected, also for MNIST.
+        return MLPGenerator(self.latent_dim, spec.shape), MLPDiscriminator(spec.shape)

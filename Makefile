@@ -14,10 +14,17 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/ganbench run --all --preset quick --out runs/demo
 
-test: $(STAMP)
+# The report test renders report.html in headless Chromium (Debian package `chromium`).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium for the report rendering test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ganbench tests scripts
 
-.PHONY: venv demo test lint
+.PHONY: venv demo test lint browser

@@ -27,8 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     which = run.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every registered variant")
     which.add_argument("--variant", nargs="+", metavar="NAME", help="these variants")
-    run.add_argument("--dataset", nargs="+", metavar="NAME",
-                     help="datasets (default: every default dataset each variant supports)")
+    run.add_argument(
+        "--dataset",
+        nargs="+",
+        metavar="NAME",
+        help="datasets (default: every default dataset each variant supports)",
+    )
     run.add_argument("--seeds", nargs="+", type=_positive_int, default=[0], metavar="K")
     run.add_argument("--preset", default="quick", help="smoke | quick | standard (default quick)")
     run.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
@@ -36,11 +40,78 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=_positive_int, help="override the preset's generator steps")
     run.add_argument("--batch-size", type=_positive_int, help="override the preset's batch size")
     run.add_argument("--max-seconds", type=float, help="wall-clock cap per run's training")
-    run.add_argument("--features", default="auto",
-                     help="feature space for image metrics: auto (project network) | inception")
-    run.add_argument("--inception-weights", type=Path,
-                     help="path to weights-inception-2015-12-05-6726825d.pth (for --features inception)")
+    run.add_argument(
+        "--features",
+        default="auto",
+        help="feature space for image metrics: auto (project network) | inception",
+    )
+    run.add_argument(
+        "--inception-weights",
+        type=Path,
+        help="path to weights-inception-2015-12-05-6726825d.pth (for --features inception)",
+    )
+    run.add_argument(
+        "--jobs",
+        default="auto",
+        help="runs side by side: a number, or auto (CPU: one per core; GPU: 1)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.add_argument(
+        "--no-report", action="store_true", help="skip writing report.html / report.md at the end"
+    )
+
+    rep = sub.add_parser(
+        "report", help="write DIR/report.html and DIR/report.md from DIR's results"
+    )
+    rep.add_argument("dir", type=Path, metavar="DIR", help="the --out folder of `ganbench run`")
+
+    cmp_ = sub.add_parser(
+        "compare",
+        help="compare two variants metric by metric, with a significance test across seeds",
+    )
+    cmp_.add_argument("dir", type=Path, metavar="DIR", help="the --out folder of `ganbench run`")
+    cmp_.add_argument("--variants", nargs=2, required=True, metavar=("A", "B"))
+    cmp_.add_argument("--dataset", help="only this dataset (default: every dataset both ran on)")
+
+    ev = sub.add_parser(
+        "eval", help="score your own generator with the same metrics (see docs/plugins.md)"
+    )
+    ev.add_argument(
+        "--generator",
+        required=True,
+        metavar="MODULE:ATTR",
+        help="MODULE:ATTR or path/to/file.py:ATTR: an nn.Module taking noise, a "
+        "sample(n, device) callable, or a factory returning either",
+    )
+    ev.add_argument("--dataset", required=True, metavar="NAME")
+    ev.add_argument("--name", help="its name in the leaderboard (default: from --generator)")
+    ev.add_argument("--seeds", nargs="+", type=_positive_int, default=[0], metavar="K")
+    ev.add_argument("--out", type=Path, default=Path("runs/ganbench"), help="output folder")
+    ev.add_argument(
+        "--preset",
+        default="quick",
+        help="evaluation sample counts of this preset: smoke | quick | standard",
+    )
+    ev.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
+    ev.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds any one call into the generator may take (default 60)",
+    )
+    ev.add_argument(
+        "--latent-dim",
+        type=_positive_int,
+        help="noise size for an nn.Module without a latent_dim attribute",
+    )
+    ev.add_argument(
+        "--features",
+        default="auto",
+        help="feature space for image metrics: auto (project network) | inception",
+    )
+    ev.add_argument("--no-report", action="store_true", help="skip rewriting the report")
+    ev.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
 
@@ -53,15 +124,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     for i in infos:
         data = ",".join(sorted(i.supports))
         origin = "  [plug-in]" if i.external else ""
-        print(f"{i.name:<{w}}  {i.family:<12} {'yes' if i.conditional else 'no':<5} {data:<22} "
-              f"{i.paper}{origin}")
+        print(
+            f"{i.name:<{w}}  {i.family:<12} {'yes' if i.conditional else 'no':<5} {data:<22} "
+            f"{i.paper}{origin}"
+        )
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from ganbench.io import check_output_folder
     from ganbench.log import info, set_quiet
-    from ganbench.suite import plan_runs, run_suite
+    from ganbench.suite import plan_runs, resolve_jobs, run_suite
 
     set_quiet(args.quiet)
     check_output_folder(args.out)
@@ -69,17 +142,96 @@ def cmd_run(args: argparse.Namespace) -> int:
         import os
 
         os.environ["GANBENCH_INCEPTION_WEIGHTS"] = str(args.inception_weights)
-    specs = plan_runs(None if args.all else args.variant, args.dataset, args.seeds, args.preset,
-                      args.device, args.steps, args.batch_size, args.max_seconds, args.features)
+    specs = plan_runs(
+        None if args.all else args.variant,
+        args.dataset,
+        args.seeds,
+        args.preset,
+        args.device,
+        args.steps,
+        args.batch_size,
+        args.max_seconds,
+        args.features,
+    )
     if not specs:
         raise GanbenchError("nothing to run: no variant supports the datasets asked for")
-    outcome = run_suite(specs, args.out)
-    info(f"{outcome.ran} run(s) done, {outcome.skipped} skipped (done earlier), "
-         f"{outcome.failed} failed; leaderboard: {args.out / 'leaderboard.csv'}")
+    outcome = run_suite(specs, args.out, resolve_jobs(args.jobs, specs[0].device))
+    info(
+        f"{outcome.ran} run(s) done, {outcome.skipped} skipped (done earlier), "
+        f"{outcome.failed} failed; leaderboard: {args.out / 'leaderboard.csv'}"
+    )
+    if not args.no_report:
+        _report_after(args.out)
     return 1 if outcome.failed else 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run}
+def _report_after(out: Path) -> None:
+    """The report at the end of run/eval; a problem writing it never loses the results."""
+    from ganbench.log import info, warn
+    from ganbench.report import write_report
+
+    try:
+        html_path, _ = write_report(out)
+        info(f"report: {html_path}")
+    except Exception as exc:  # noqa: BLE001  the runs are safe on disk either way
+        warn(
+            f"could not write the report ({type(exc).__name__}: {exc}); try `ganbench report {out}`"
+        )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ganbench.report import write_report
+
+    html_path, md_path = write_report(args.dir)
+    print(f"wrote {html_path} and {md_path}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ganbench.compare import compare, format_comparison
+
+    a, b = args.variants
+    print(format_comparison(compare(args.dir, a, b, args.dataset), a, b), end="")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from ganbench.io import check_output_folder
+    from ganbench.leaderboard import write_leaderboards
+    from ganbench.log import info, set_quiet
+    from ganbench.plugins import evaluate_generator
+
+    set_quiet(args.quiet)
+    check_output_folder(args.out)
+    outcome = evaluate_generator(
+        args.generator,
+        args.dataset,
+        args.out,
+        args.name,
+        args.seeds,
+        args.preset,
+        args.device,
+        args.timeout,
+        args.latent_dim,
+        args.features,
+    )
+    write_leaderboards(args.out)
+    info(
+        f"{len(outcome.rows) - outcome.failed} seed(s) scored, {outcome.failed} failed; "
+        f"leaderboard: {args.out / 'leaderboard.csv'}"
+    )
+    if not args.no_report:
+        _report_after(args.out)
+    return 1 if outcome.failed else 0
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "run": cmd_run,
+    "report": cmd_report,
+    "compare": cmd_compare,
+    "eval": cmd_eval,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,9 @@ class Budget:
 
     def validate(self) -> Budget:
         if not isinstance(self.steps, int) or self.steps < 1:
-            raise BudgetError(f"impossible budget: steps={self.steps}; give --steps a positive integer")
+            raise BudgetError(
+                f"impossible budget: steps={self.steps}; give --steps a positive integer"
+            )
         if not isinstance(self.batch_size, int) or self.batch_size < 2:
             raise BudgetError(
                 f"impossible budget: batch_size={self.batch_size}; give --batch-size an integer >= 2"
@@ -57,24 +59,42 @@ PRESETS: dict[str, Preset] = {
     "smoke": Preset(
         "smoke",
         {"points": Budget(40, 64), "image": Budget(6, 16)},
-        EvalSizes(n_points=2500, n_gen_image=200, n_real_image=200, n_modes_image=200,
-                  msssim_pairs=20, kid_subset_size=100),
+        EvalSizes(
+            n_points=2500,
+            n_gen_image=200,
+            n_real_image=200,
+            n_modes_image=200,
+            msssim_pairs=20,
+            kid_subset_size=100,
+        ),
         log_every=10,
     ),
     # Minutes on a 2-core CPU for the whole zoo.
     "quick": Preset(
         "quick",
         {"points": Budget(1500, 256), "image": Budget(400, 64)},
-        EvalSizes(n_points=2500, n_gen_image=1000, n_real_image=1000, n_modes_image=2000,
-                  msssim_pairs=100, kid_subset_size=500),
+        EvalSizes(
+            n_points=2500,
+            n_gen_image=1000,
+            n_real_image=1000,
+            n_modes_image=1000,
+            msssim_pairs=100,
+            kid_subset_size=500,
+        ),
         log_every=50,
     ),
     # GPU budget used for published leaderboards; sample counts follow the papers where data allow.
     "standard": Preset(
         "standard",
         {"points": Budget(20000, 256), "image": Budget(10000, 64)},
-        EvalSizes(n_points=2500, n_gen_image=10000, n_real_image=None, n_modes_image=26000,
-                  msssim_pairs=1000, kid_subset_size=1000),
+        EvalSizes(
+            n_points=2500,
+            n_gen_image=10000,
+            n_real_image=None,
+            n_modes_image=26000,
+            msssim_pairs=1000,
+            kid_subset_size=1000,
+        ),
         log_every=100,
     ),
 }
@@ -89,10 +109,16 @@ def get_preset(name: str) -> Preset:
         ) from None
 
 
-def override_budget(budget: Budget, steps: int | None = None, batch_size: int | None = None,
-                    max_seconds: float | None = None) -> Budget:
+def override_budget(
+    budget: Budget,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    max_seconds: float | None = None,
+) -> Budget:
     """Apply command-line overrides to a preset budget and validate the result."""
-    changes = {k: v for k, v in
-               {"steps": steps, "batch_size": batch_size, "max_seconds": max_seconds}.items()
-               if v is not None}
+    changes = {
+        k: v
+        for k, v in {"steps": steps, "batch_size": batch_size, "max_seconds": max_seconds}.items()
+        if v is not None
+    }
     return replace(budget, **changes).validate()

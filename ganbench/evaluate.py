@@ -49,13 +49,24 @@ def draw(sampler: Sampler, n: int, dataset: Dataset, chunk: int = 500) -> torch.
     return out
 
 
-def evaluate(sampler: Sampler, dataset: Dataset, sizes: EvalSizes, seed: int,
-             features: str = "auto", device: torch.device | str = "cpu") -> Evaluation:
+def evaluate(
+    sampler: Sampler,
+    dataset: Dataset,
+    sizes: EvalSizes,
+    seed: int,
+    features: str = "auto",
+    device: torch.device | str = "cpu",
+) -> Evaluation:
     if dataset.spec.kind == "points":
         x = draw(sampler, sizes.n_points, dataset)
         m = dataset.mixture
-        return Evaluation(mixture_coverage(x, m.centres, m.sigma), "", len(x), len(dataset.test),
-                          artifacts={"samples": x})
+        return Evaluation(
+            mixture_coverage(x, m.centres, m.sigma),
+            "",
+            len(x),
+            len(dataset.test),
+            artifacts={"samples": x},
+        )
     from ganbench.metrics.image_suite import evaluate_images
 
     return evaluate_images(sampler, dataset, sizes, seed, features, device)

@@ -14,12 +14,33 @@ from ganbench.io import CorruptFileError, read_json, write_text_atomic
 from ganbench.log import warn
 
 # Column contract: users script against these names; every row has them, in this order.
-BASE_COLUMNS = ["variant", "dataset", "seed", "preset", "steps", "batch_size", "wall_seconds",
-                "device", "status", "features", "ganbench_version"]
+BASE_COLUMNS = [
+    "variant",
+    "dataset",
+    "seed",
+    "preset",
+    "steps",
+    "batch_size",
+    "wall_seconds",
+    "device",
+    "status",
+    "features",
+    "ganbench_version",
+]
 # Bookkeeping columns that are not metrics (never averaged).
-META_COLUMNS = BASE_COLUMNS + ["budget_steps", "family", "origin", "train_seconds",
-                               "eval_seconds", "stopped_by_time", "diverged_step", "error",
-                               "n_gen", "n_real"]
+META_COLUMNS = BASE_COLUMNS + [
+    "budget_steps",
+    "family",
+    "origin",
+    "train_seconds",
+    "eval_seconds",
+    "stopped_by_time",
+    "diverged_step",
+    "error",
+    "n_gen",
+    "n_real",
+    "feature_net_accuracy",
+]
 GROUP = ["variant", "dataset"]
 
 
@@ -31,6 +52,12 @@ def collect_rows(out: Path) -> list[dict[str, Any]]:
             row = read_json(path)
         except CorruptFileError as exc:
             warn(str(exc))
+            continue
+        if not isinstance(row, dict) or not {"variant", "dataset", "status"} <= set(row):
+            warn(
+                f"{path} is not a ganbench result (no variant/dataset/status); delete it and "
+                "re-run the same command to recompute it"
+            )
             continue
         row.pop("spec", None)
         rows.append(row)
@@ -73,10 +100,14 @@ def summary_frame(df: pd.DataFrame) -> pd.DataFrame:
     for (variant, dataset), g in df.groupby(GROUP, sort=True):
         ok = g[g["status"] == "ok"]
         rec: dict[str, Any] = {
-            "variant": variant, "dataset": dataset,
+            "variant": variant,
+            "dataset": dataset,
             "preset": ",".join(sorted(set(map(str, g["preset"])))),
-            "features": ",".join(sorted({str(f) for f in g["features"] if isinstance(f, str) and f})),
-            "n_seeds": len(g), "n_ok": len(ok),
+            "features": ",".join(
+                sorted({str(f) for f in g["features"] if isinstance(f, str) and f})
+            ),
+            "n_seeds": len(g),
+            "n_ok": len(ok),
             "n_diverged": int((g["status"] == "diverged").sum()),
             "n_failed": int((g["status"] == "failed").sum()),
             "wall_seconds_mean": float(g["wall_seconds"].mean()),

@@ -29,3 +29,28 @@ def gradient_penalty(critic: nn.Module, points: torch.Tensor, target: float = 1.
     scores = critic(points)
     (grad,) = torch.autograd.grad(scores.sum(), points, create_graph=True)
     return ((grad.flatten(1).norm(2, dim=1) - target) ** 2).mean()
+
+
+def hinge_real(scores: torch.Tensor) -> torch.Tensor:
+    """E[max(0, 1 - D(x))]: the hinge loss's real term (Lim & Ye 2017; SN-GAN, Miyato 2018)."""
+    return F.relu(1.0 - scores).mean()
+
+
+def hinge_fake(scores: torch.Tensor) -> torch.Tensor:
+    """E[max(0, 1 + D(x̃))]: the hinge loss's fake term."""
+    return F.relu(1.0 + scores).mean()
+
+
+# --- conditional / latent-code / encoder terms (issue 4) --------------------------------------
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag exp(logvar)) || N(0, I)) summed over the code, averaged over the batch
+    (the VAE prior term, Kingma & Welling 2014, appendix B)."""
+    return (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)).mean()
+
+
+def unit_gaussian_nll(target: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """-log N(target | mean, I) without the constant: ½||target - mean||² per sample, batch mean
+    (InfoGAN's continuous codes as a factored Gaussian with fixed unit variance)."""
+    return 0.5 * ((target - mean) ** 2).sum(1).mean()

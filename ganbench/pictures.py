@@ -21,11 +21,17 @@ def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 2) -> torch.Tenso
     grid = torch.ones(c, rows * (h + pad) + pad, nrow * (w + pad) + pad)
     for i in range(n):
         r, col = divmod(i, nrow)
-        grid[:, pad + r * (h + pad): pad + r * (h + pad) + h, pad + col * (w + pad): pad + col * (w + pad) + w] = images[i]
+        grid[
+            :,
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + col * (w + pad) : pad + col * (w + pad) + w,
+        ] = images[i]
     return grid.permute(1, 2, 0)
 
 
-def save_samples_picture(samples: torch.Tensor, dataset: Dataset, path: Path, title: str = "") -> Path:
+def save_samples_picture(
+    samples: torch.Tensor, dataset: Dataset, path: Path, title: str = ""
+) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if dataset.spec.kind == "points":
@@ -43,8 +49,13 @@ def save_samples_picture(samples: torch.Tensor, dataset: Dataset, path: Path, ti
     else:
         grid = image_grid(samples)
         fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
-        ax.imshow(grid.squeeze(-1).numpy() if grid.shape[-1] == 1 else grid.numpy(),
-                  cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.imshow(
+            grid.squeeze(-1).numpy() if grid.shape[-1] == 1 else grid.numpy(),
+            cmap="gray",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
         ax.axis("off")
     if title:
         ax.set_title(title, fontsize=8)

@@ -36,8 +36,15 @@ class VariantInfo:
 _REGISTRY: dict[str, VariantInfo] = {}
 
 
-def register(name: str, *, family: str, paper: str, conditional: bool = False,
-             supports: tuple[str, ...] = ("points", "image"), external: bool = False):
+def register(
+    name: str,
+    *,
+    family: str,
+    paper: str,
+    conditional: bool = False,
+    supports: tuple[str, ...] = ("points", "image"),
+    external: bool = False,
+):
     """Class decorator: register a variant under `name` with its metadata."""
     unknown = set(supports) - CAPABILITIES
     if unknown:
@@ -54,8 +61,9 @@ def register(name: str, *, family: str, paper: str, conditional: bool = False,
                 f"variant name {name!r} is already registered by {_REGISTRY[name].cls.__module__}; "
                 "choose another name"
             )
-        _REGISTRY[name] = VariantInfo(name, cls, family, paper, conditional,
-                                      frozenset(supports), external)
+        _REGISTRY[name] = VariantInfo(
+            name, cls, family, paper, conditional, frozenset(supports), external
+        )
         cls.name = name
         cls.conditional = conditional
         return cls

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 import traceback
 from dataclasses import asdict, dataclass
@@ -23,8 +24,14 @@ from ganbench.data import DEFAULT_DATASETS, get_dataset
 from ganbench.data.registry import check_dataset_name
 from ganbench.errors import GanbenchError
 from ganbench.evaluate import evaluate
-from ganbench.io import CorruptFileError, read_json, save_torch_atomic, write_json_atomic, write_text_atomic
-from ganbench.log import info, warn
+from ganbench.io import (
+    CorruptFileError,
+    read_json,
+    save_torch_atomic,
+    write_json_atomic,
+    write_text_atomic,
+)
+from ganbench.log import info, progress, stage, warn
 from ganbench.pictures import save_samples_picture
 from ganbench.registry import VariantInfo, get_variant, list_variants
 from ganbench.seeding import make_generator, resolve_device, seed_everything
@@ -49,10 +56,17 @@ class RunSpec:
         return Path(out) / RUNS_DIR / self.variant / self.dataset / f"seed{self.seed}"
 
 
-def plan_runs(variants: list[str] | None, datasets: list[str] | None, seeds: list[int],
-              preset: str, device: str = "auto", steps: int | None = None,
-              batch_size: int | None = None, max_seconds: float | None = None,
-              features: str = "auto") -> list[RunSpec]:
+def plan_runs(
+    variants: list[str] | None,
+    datasets: list[str] | None,
+    seeds: list[int],
+    preset: str,
+    device: str = "auto",
+    steps: int | None = None,
+    batch_size: int | None = None,
+    max_seconds: float | None = None,
+    features: str = "auto",
+) -> list[RunSpec]:
     """Every run to do, validated (names, budget, device) before anything is written.
 
     variants=None means all registered; datasets=None means each variant's default datasets.
@@ -67,20 +81,23 @@ def plan_runs(variants: list[str] | None, datasets: list[str] | None, seeds: lis
     for kind in ("points", "image"):
         override_budget(p.budget_for(kind), steps, batch_size, max_seconds)
     specs = []
-    for info in infos:
+    for vinfo in infos:
         targets = datasets if datasets else DEFAULT_DATASETS
         for d in targets:
             ds = get_dataset(d).spec
-            if not info.supports_data(ds.kind, ds.num_classes):
+            if not vinfo.supports_data(ds.kind, ds.num_classes):
                 if datasets and variants is not None:
                     raise GanbenchError(
-                        f"variant {info.name!r} does not train on {d!r} (it supports "
-                        f"{', '.join(sorted(info.supports))}); pick another --dataset"
+                        f"variant {vinfo.name!r} does not train on {d!r} (it supports "
+                        f"{', '.join(sorted(vinfo.supports))}); pick another --dataset"
                     )
                 continue
             budget = override_budget(p.budget_for(ds.kind), steps, batch_size, max_seconds)
             for s in seeds:
-                specs.append(RunSpec(info.name, d, int(s), preset, budget, dev, features))
+                specs.append(RunSpec(vinfo.name, d, int(s), preset, budget, dev, features))
+    from ganbench.metrics.features import check_feature_space  # fail fast, before any training
+
+    check_feature_space(features, sorted({spec.dataset for spec in specs}))
     return specs
 
 
@@ -124,8 +141,11 @@ def make_sampler(variant, device: torch.device, generator: torch.Generator):
     n_classes = variant.spec.num_classes
 
     def sample(n: int) -> torch.Tensor:
-        labels = (torch.randint(n_classes, (n,), device=device, generator=generator)
-                  if variant.conditional else None)
+        labels = (
+            torch.randint(n_classes, (n,), device=device, generator=generator)
+            if variant.conditional
+            else None
+        )
         return variant.sample(n, device, generator, labels)
 
     return sample
@@ -149,13 +169,20 @@ def run_one(spec: RunSpec, out: Path, log_every: int) -> dict[str, Any]:
     start = time.perf_counter()
     try:
         device = torch.device(spec.device)
+        if device.type == "cpu":
+            torch.set_num_threads(1)  # results must not depend on --jobs; see run_suite
         seed_everything(spec.seed)
         data = get_dataset(spec.dataset)
         variant = info.cls(data.spec)
         gen = make_generator(spec.seed, device)
-        res = train(variant, data, spec.budget, device, gen, log_every)
-        row.update(steps=res.steps_done, train_seconds=round(res.wall_seconds, 3),
-                   stopped_by_time=res.stopped_by_time)
+        tag = f"{spec.variant} {spec.dataset} seed{spec.seed}"
+        with progress(f"{tag} training", spec.budget.steps) as bar:
+            res = train(variant, data, spec.budget, device, gen, log_every, progress=bar)
+        row.update(
+            steps=res.steps_done,
+            train_seconds=round(res.wall_seconds, 3),
+            stopped_by_time=res.stopped_by_time,
+        )
         folder.mkdir(parents=True, exist_ok=True)
         write_text_atomic(folder / "losses.csv", history_csv(res.history))
         if res.diverged_step is not None:
@@ -163,15 +190,31 @@ def run_one(spec: RunSpec, out: Path, log_every: int) -> dict[str, Any]:
         else:
             eval_gen = make_generator(spec.seed + 1_000_003, device)  # fixed evaluation noise
             t = time.perf_counter()
-            ev = evaluate(make_sampler(variant, device, eval_gen), data, get_preset(spec.preset).eval,
-                          spec.seed, spec.features, device)
+            stage(f"{tag}: evaluating ({data.spec.kind} metrics)")
+            ev = evaluate(
+                make_sampler(variant, device, eval_gen),
+                data,
+                get_preset(spec.preset).eval,
+                spec.seed,
+                spec.features,
+                device,
+            )
             row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
             row.update(variant.extra_metrics(data, device, eval_gen))
             row.update(eval_seconds=round(time.perf_counter() - t, 3), status="ok")
-            save_samples_picture(ev.artifacts["samples"][:2500], data, folder / "samples.png",
-                                 f"{spec.variant} · {spec.dataset} · seed {spec.seed}")
-            save_torch_atomic(folder / "checkpoint.pt",
-                              {k: m.state_dict() for k, m in variant.modules().items()})
+            save_samples_picture(
+                ev.artifacts["samples"][:2500],
+                data,
+                folder / "samples.png",
+                f"{spec.variant} · {spec.dataset} · seed {spec.seed}",
+            )
+            if "closest_pairs" in ev.artifacts:  # for the report: generated next to nearest train
+                from ganbench.metrics.image_suite import save_closest_pairs
+
+                save_closest_pairs(ev.artifacts["closest_pairs"], folder)
+            save_torch_atomic(
+                folder / "checkpoint.pt", {k: m.state_dict() for k, m in variant.modules().items()}
+            )
     except GanbenchError as exc:
         row.update(status="failed", error=str(exc))
     except Exception as exc:  # a broken run is a row, not a crashed suite
@@ -197,12 +240,18 @@ class SuiteOutcome:
     failed: int
 
 
-def run_suite(specs: list[RunSpec], out: Path) -> SuiteOutcome:
-    """Run every spec not already done under `out`, then rewrite the leaderboards from all results."""
+def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
+    """Run every spec not already done under `out`, then rewrite the leaderboards from all results.
+
+    jobs > 1 runs that many runs side by side in worker processes (each CPU run uses one thread, so
+    results do not depend on `jobs`). Workers find variants through the registry and entry points.
+    """
     from ganbench.leaderboard import write_leaderboards
 
     out = Path(out)
-    rows, ran, skipped, failed = [], 0, 0, 0
+    rows: list[dict[str, Any]] = []
+    todo: list[tuple[str, RunSpec]] = []
+    skipped = 0
     for i, spec in enumerate(specs, 1):
         tag = f"[{i}/{len(specs)}] {spec.variant} {spec.dataset} seed{spec.seed}"
         done = load_done(spec.folder(out))
@@ -210,14 +259,53 @@ def run_suite(specs: list[RunSpec], out: Path) -> SuiteOutcome:
             skipped += 1
             rows.append(done)
             info(f"{tag}: done earlier ({done['status']}), skipped")
-            continue
-        row = run_one(spec, out, get_preset(spec.preset).log_every)
-        ran += 1
-        failed += row["status"] == "failed"
+        else:
+            todo.append((tag, spec))
+
+    def report(tag: str, row: dict[str, Any]) -> None:
         rows.append(row)
         info(f"{tag}: {row['status']} in {row['wall_seconds']:.1f}s {_headline(row)}")
+
+    if jobs <= 1 or len(todo) <= 1:
+        for tag, spec in todo:
+            report(tag, run_one(spec, out, get_preset(spec.preset).log_every))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # spawn, not fork: forking a process whose OpenMP pool is running can deadlock
+        with ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+        ) as pool:
+            futures = {
+                pool.submit(run_one, spec, out, get_preset(spec.preset).log_every): tag
+                for tag, spec in todo
+            }
+            for fut in as_completed(futures):
+                report(futures[fut], fut.result())
     write_leaderboards(out)
-    return SuiteOutcome(rows, ran, skipped, failed)
+    failed = sum(r["status"] == "failed" for r in rows[skipped:])
+    return SuiteOutcome(rows, len(todo), skipped, failed)
+
+
+def resolve_jobs(jobs: str | int, device: str) -> int:
+    """`auto`: one run per core on the CPU (each single-threaded), one at a time on a GPU."""
+    if jobs == "auto":
+        return 1 if device != "cpu" else max(1, min(os.cpu_count() or 1, 8))
+    try:
+        n = int(jobs)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise GanbenchError(f"--jobs {jobs!r} is not a positive integer; give a number or auto")
+    return n
+
+
+def _worker_init() -> None:
+    """Workers print no progress bars (they would interleave); the parent prints a line per run."""
+    from ganbench.log import set_quiet
+
+    set_quiet(True)
 
 
 def _headline(row: dict[str, Any]) -> str:

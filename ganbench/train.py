@@ -20,8 +20,9 @@ from ganbench.variants.base import Variant
 class BatchStream:
     """Endless shuffled mini-batches from tensors already on the device (no DataLoader, no decoding)."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int,
-                 generator: torch.Generator) -> None:
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, generator: torch.Generator
+    ) -> None:
         if batch_size > len(x):
             batch_size = len(x)
         self.x, self.y, self.batch_size, self.g = x, y, batch_size, generator
@@ -32,7 +33,7 @@ class BatchStream:
         if self._pos + self.batch_size > len(self._order):
             self._order = torch.randperm(len(self.x), generator=self.g, device=self.x.device)
             self._pos = 0
-        idx = self._order[self._pos:self._pos + self.batch_size]
+        idx = self._order[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size
         return self.x[idx], (None if self.y is None else self.y[idx])
 
@@ -49,9 +50,15 @@ class TrainResult:
 ProgressFn = Callable[[int, int], None]
 
 
-def train(variant: Variant, data: Dataset, budget: Budget, device: torch.device,
-          generator: torch.Generator, log_every: int = 50,
-          progress: ProgressFn | None = None) -> TrainResult:
+def train(
+    variant: Variant,
+    data: Dataset,
+    budget: Budget,
+    device: torch.device,
+    generator: torch.Generator,
+    log_every: int = 50,
+    progress: ProgressFn | None = None,
+) -> TrainResult:
     """Train `variant` on `data.train` for `budget`; returns the loss history and what stopped it."""
     variant.to(device)
     for m in variant.modules().values():
@@ -80,7 +87,9 @@ def train(variant: Variant, data: Dataset, budget: Budget, device: torch.device,
             bad |= ~torch.isfinite(v)
         history["step"].append(upto_step)
         for k, v in stacked.items():
-            history.setdefault(k, []).append(float(v[~bad].mean()) if (~bad).any() else float("nan"))
+            history.setdefault(k, []).append(
+                float(v[~bad].mean()) if (~bad).any() else float("nan")
+            )
         pending.clear()
         if bad.any():
             result.diverged_step = first_step + int(bad.nonzero()[0])
@@ -98,8 +107,11 @@ def train(variant: Variant, data: Dataset, budget: Budget, device: torch.device,
             variant.after_d_step()
         n = budget.batch_size if budget.batch_size <= len(data.train) else len(data.train)
         z = variant.noise(n, device, generator)
-        y_fake = (torch.randint(n_classes, (n,), device=device, generator=generator)
-                  if conditional else None)
+        y_fake = (
+            torch.randint(n_classes, (n,), device=device, generator=generator)
+            if conditional
+            else None
+        )
         loss_g = variant.g_loss(z, y_fake)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()

@@ -1,6 +1,6 @@
 """Datasets: every one works offline. `get_dataset(name)` returns ready tensors."""
 
-from ganbench.data.base import DataSpec, Dataset, Mixture
+from ganbench.data.base import Dataset, DataSpec, Mixture
 from ganbench.data.registry import (
     DEFAULT_DATASETS,
     dataset_names,
@@ -11,6 +11,7 @@ from ganbench.data.registry import (
 # Importing the modules registers their datasets.
 from ganbench.data import mixtures as _mixtures  # noqa: F401,E402  isort: skip
 from ganbench.data import mnist as _mnist  # noqa: F401,E402  isort: skip
+from ganbench.data import stacked_mnist as _stacked_mnist  # noqa: F401,E402  isort: skip
 
 __all__ = [
     "DEFAULT_DATASETS",

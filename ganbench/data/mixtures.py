@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from ganbench.data.base import DataSpec, Dataset, Mixture
+from ganbench.data.base import Dataset, DataSpec, Mixture
 from ganbench.data.registry import register_dataset
 
 N_TRAIN = 100_000  # PacGAN config num_sample
@@ -33,7 +33,9 @@ def grid25_mixture() -> Mixture:
     return Mixture(centres, sigma=0.05)
 
 
-def sample_mixture(mixture: Mixture, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_mixture(
+    mixture: Mixture, n: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     """n points from the equal-weight mixture, with the index of the component each came from."""
     modes = torch.randint(len(mixture.centres), (n,), generator=generator)
     noise = torch.randn(n, 2, generator=generator) * mixture.sigma
@@ -46,8 +48,15 @@ def _mixture_dataset(name: str, mixture: Mixture) -> Dataset:
     test, test_modes = sample_mixture(mixture, N_TEST, g)
     m = len(mixture.centres)
     spec = DataSpec(name=name, kind="points", shape=(2,), num_classes=m, n_modes=m)
-    return Dataset(spec, train, test, train_modes, test_modes, mixture=mixture,
-                   source="generated (VEEGAN/PacGAN parameters)")
+    return Dataset(
+        spec,
+        train,
+        test,
+        train_modes,
+        test_modes,
+        mixture=mixture,
+        source="generated (VEEGAN/PacGAN parameters)",
+    )
 
 
 @register_dataset("ring8")

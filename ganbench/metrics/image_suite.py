@@ -1,17 +1,176 @@
-"""Image metrics for one generator (filled in by the metric suite: IS/FID/KID, PRDC, MS-SSIM,
-memorization, classifier modes). Until then only the sample count is recorded."""
+"""Every image metric for one generator (a sampler n -> images), on one dataset.
+
+Columns (each beside its real-data reference where one exists):
+  is_mean, is_std, fid, kid_mean, kid_std     torch-fidelity metric functions (metrics/fidelity.py)
+  precision, recall, density, coverage        k = 3 / k = 5 (metrics/prdc.py)
+  msssim_gen, msssim_real                     MS-SSIM, random pairs, 176 px (metrics/diversity.py)
+  nn_ratio, authenticity, authenticity_real,
+  ct_z                                        memorization vs train (metrics/memorization.py)
+  modes_covered, modes_total, reverse_kl      classifier modes, mnist / stacked-mnist
+                                              (metrics/classifier_modes.py)
+  feature_net_accuracy                        held-out accuracy of the project classifier
+
+Sample counts come from the preset (config.EvalSizes): n_gen generated images for IS/FID/KID/
+PRDC/MS-SSIM/memorization, n_modes for the mode count (the same draw, extended), and the
+reference is the held-out split (all of it, or a fixed random subset of n_real). Fidelity and PRDC
+are computed in the chosen feature space; memorization and modes always in the project space when
+the dataset has one (mnist, stacked-mnist), as the issue asks.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import torch
 
 from ganbench.config import EvalSizes
 from ganbench.data.base import Dataset
+from ganbench.metrics import classifier
+from ganbench.metrics.classifier_modes import classifier_modes, mode_coverage
+from ganbench.metrics.diversity import mean_msssim
+from ganbench.metrics.features import (
+    PROJECT_DATASETS,
+    extract,
+    resolve_feature_space,
+)
+from ganbench.metrics.fidelity import (
+    cell_centres,
+    fid,
+    inception_score,
+    kid,
+    real_features,
+    train_nn,
+)
+from ganbench.metrics.memorization import memorization, n_cells
+from ganbench.metrics.prdc import prdc
+
+REAL_SUBSET_SEED = 0  # the held-out subset used when n_real is smaller than the split
+CLOSEST_PAIRS = 8
+
+_REAL_MSSSIM: dict[tuple, float] = {}
 
 
-def evaluate_images(sampler, dataset: Dataset, sizes: EvalSizes, seed: int, features: str,
-                    device: torch.device | str):
+def real_subset(n_total: int, n_real: int | None) -> torch.Tensor:
+    """Indices of the held-out reference: all of it, or a fixed random subset (never the first
+    rows: the splits are ordered by class)."""
+    if n_real is None or n_real >= n_total:
+        return torch.arange(n_total)
+    g = torch.Generator().manual_seed(REAL_SUBSET_SEED)
+    return torch.randperm(n_total, generator=g)[:n_real]
+
+
+def real_msssim(dataset: Dataset, ref: torch.Tensor, pairs: int) -> float:
+    """msssim_real: a fixed set of pairs of the reference images (pair seed REAL_SUBSET_SEED), so it
+    is one number per (dataset, reference, pairs) and is computed once per process."""
+    key = (dataset.spec.name, id(dataset.test), dataset.test.data_ptr(), len(ref), pairs)
+    if key not in _REAL_MSSSIM:
+        _REAL_MSSSIM[key] = mean_msssim(dataset.test[ref], pairs, REAL_SUBSET_SEED)
+    return _REAL_MSSSIM[key]
+
+
+def evaluate_images(
+    sampler,
+    dataset: Dataset,
+    sizes: EvalSizes,
+    seed: int,
+    features: str,
+    device: torch.device | str,
+):
     from ganbench.evaluate import Evaluation, draw
 
-    x = draw(sampler, min(sizes.n_gen_image, 64), dataset)
-    return Evaluation({}, "", len(x), len(dataset.test), artifacts={"samples": x})
+    name = dataset.spec.name
+    space = resolve_feature_space(features, name)
+    project = resolve_feature_space("auto", name) if name in PROJECT_DATASETS else None
+    has_modes = project is not None and dataset.spec.n_modes in (10, 1000)
+    n_gen = sizes.n_gen_image
+    n_modes = sizes.n_modes_image if has_modes else 0
+    x = draw(sampler, max(n_gen, n_modes), dataset)
+    x_gen = x[:n_gen]
+
+    ref = real_subset(len(dataset.test), sizes.n_real_image)
+    gen_f = extract(space, x if space == project else x_gen, device)
+    real_f = {k: v[ref] for k, v in real_features(dataset, "test", space, device).items()}
+
+    m: dict[str, float | int] = {}
+    m["is_mean"], m["is_std"] = inception_score(gen_f["logits"][:n_gen])
+    m["fid"] = fid(gen_f["features"][:n_gen], real_f["features"])
+    m["kid_mean"], m["kid_std"] = kid(
+        gen_f["features"][:n_gen], real_f["features"], sizes.kid_subset_size
+    )
+    dev = torch.device(device)  # nearest neighbours run where the generator does (GPU if any)
+    m.update(prdc(real_f["features"].to(dev), gen_f["features"][:n_gen].to(dev)))
+    m["msssim_gen"] = mean_msssim(x_gen, sizes.msssim_pairs, seed)
+    m["msssim_real"] = real_msssim(dataset, ref, sizes.msssim_pairs)
+
+    artifacts: dict[str, Any] = {"samples": x[:64]}
+    mem_space = project or space
+    if project is not None and space != project:
+        gen_p = extract(project, x, device)
+    else:
+        gen_p = gen_f
+    train_p = real_features(dataset, "train", mem_space, device)["features"]
+    test_p = real_features(dataset, "test", mem_space, device)["features"][ref]
+    centres = cell_centres(dataset, mem_space, train_p, n_cells(len(test_p)))
+    nn1 = train_nn(dataset, mem_space, train_p)
+    mem, pairs = memorization(
+        train_p.to(dev),
+        test_p.to(dev),
+        gen_p["features"][:n_gen].to(dev),
+        CLOSEST_PAIRS,
+        centres.to(dev),
+        nn1.to(dev),
+    )
+    m.update(mem)
+    pairs["gen_images"] = x_gen[pairs["gen_index"]]
+    pairs["train_images"] = dataset.train[pairs["train_index"]]
+    pairs["features"] = mem_space.id
+    artifacts["closest_pairs"] = pairs
+
+    if has_modes:
+        if project is not None and len(gen_p["logits"]) >= n_modes:
+            m.update(mode_coverage(gen_p["logits"][:n_modes].argmax(1), dataset.spec.n_modes))
+        else:
+            m.update(classifier_modes(x[:n_modes], dataset.spec.n_modes, device))
+    if project is not None:
+        m["feature_net_accuracy"] = float(classifier.weights_meta()["accuracy"])
+    return Evaluation(m, space.id, n_gen, len(ref), artifacts=artifacts)
+
+
+def save_closest_pairs(pairs: dict[str, Any], folder: Path, title: str = "") -> None:
+    """closest_pairs.json (indices into the generated draw and the train split, feature-space
+    distances) and closest_pairs.png (each generated image above its nearest training image)."""
+    from ganbench.io import write_json_atomic
+    from ganbench.pictures import image_grid
+
+    folder = Path(folder)
+    meta = {k: v for k, v in pairs.items() if not isinstance(v, torch.Tensor)}
+    write_json_atomic(folder / "closest_pairs.json", meta)
+    gen, train = pairs["gen_images"], pairs["train_images"]
+    if len(gen) == 0:
+        return
+    import matplotlib.pyplot as plt
+
+    n = len(gen)
+    grid = image_grid(torch.cat([gen, train]), nrow=n)
+    fig, ax = plt.subplots(figsize=(max(3.0, n * 0.6), 1.8), dpi=100)
+    img = grid.numpy()
+    ax.imshow(
+        img[..., 0] if img.shape[-1] == 1 else img,
+        cmap="gray",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
+    ax.set_yticks([14 + 2, 14 + 2 + 30])
+    ax.set_yticklabels(["generated", "nearest train"], fontsize=7)
+    ax.set_xticks([])
+    ax.set_title(
+        title or f"closest generated / train pairs ({pairs.get('features', '')})", fontsize=8
+    )
+    fig.tight_layout()
+    path = folder / "closest_pairs.png"
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)

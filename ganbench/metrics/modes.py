@@ -27,8 +27,9 @@ def histogram_reverse_kl(counts: torch.Tensor) -> float:
     return float((p[nz] * torch.log(p[nz] * len(counts))).sum())
 
 
-def mixture_coverage(samples: torch.Tensor, centres: torch.Tensor, sigma: float,
-                     hq_sigmas: float = HQ_SIGMAS) -> dict[str, float]:
+def mixture_coverage(
+    samples: torch.Tensor, centres: torch.Tensor, sigma: float, hq_sigmas: float = HQ_SIGMAS
+) -> dict[str, float]:
     """Modes captured, high-quality fraction and reverse KL of `samples` (N, 2) for the mixture."""
     samples = samples.detach().double().cpu()
     centres = centres.double().cpu()

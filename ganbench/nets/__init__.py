@@ -10,7 +10,9 @@ from ganbench.nets.conv import ConvDiscriminator, ConvGenerator
 from ganbench.nets.mlp import MLPDiscriminator, MLPGenerator
 
 
-def default_pair(spec: DataSpec, latent_dim: int, d_norm: str = "batch") -> tuple[nn.Module, nn.Module]:
+def default_pair(
+    spec: DataSpec, latent_dim: int, d_norm: str = "batch"
+) -> tuple[nn.Module, nn.Module]:
     """The (G, D) pair the architecture of the data calls for."""
     if spec.kind == "points":
         return MLPGenerator(latent_dim, spec.shape), MLPDiscriminator(spec.shape)

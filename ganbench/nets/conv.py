@@ -49,8 +49,9 @@ def _norm2d(kind: str, channels: int, size: int) -> nn.Module:
 class ConvDiscriminator(nn.Module):
     """image -> two strided convs -> `features` (penultimate, for heads) -> `out_dim` scores."""
 
-    def __init__(self, in_shape: tuple[int, int, int], width: int = 32, norm: str = "batch",
-                 out_dim: int = 1) -> None:
+    def __init__(
+        self, in_shape: tuple[int, int, int], width: int = 32, norm: str = "batch", out_dim: int = 1
+    ) -> None:
         super().__init__()
         c, h, _ = in_shape
         self.features = nn.Sequential(

@@ -16,8 +16,14 @@ def _prod(shape: tuple[int, ...]) -> int:
 class MLPGenerator(nn.Module):
     """z -> hidden ReLU layers -> sample of `out_shape`; tanh when the data are images in [-1, 1]."""
 
-    def __init__(self, latent_dim: int, out_shape: tuple[int, ...], hidden: int = 256, depth: int = 3,
-                 tanh: bool | None = None) -> None:
+    def __init__(
+        self,
+        latent_dim: int,
+        out_shape: tuple[int, ...],
+        hidden: int = 256,
+        depth: int = 3,
+        tanh: bool | None = None,
+    ) -> None:
         super().__init__()
         self.out_shape = tuple(out_shape)
         tanh = len(self.out_shape) > 1 if tanh is None else tanh
@@ -38,8 +44,9 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
     """sample -> hidden LeakyReLU layers -> `out_dim` scores (1 for a critic)."""
 
-    def __init__(self, in_shape: tuple[int, ...], hidden: int = 256, depth: int = 3,
-                 out_dim: int = 1) -> None:
+    def __init__(
+        self, in_shape: tuple[int, ...], hidden: int = 256, depth: int = 3, out_dim: int = 1
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         d = _prod(tuple(in_shape))

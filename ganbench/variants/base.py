@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from ganbench.data.base import DataSpec, Dataset
+from ganbench.data.base import Dataset, DataSpec
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ class Variant:
 
         return default_pair(spec, self.latent_dim)
 
-    def d_loss(self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    def d_loss(
+        self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor | None
+    ) -> torch.Tensor:
         raise NotImplementedError
 
     def g_loss(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -83,8 +85,9 @@ class Variant:
     def after_d_step(self) -> None:
         """Hook after each critic update (WGAN's weight clipping)."""
 
-    def extra_metrics(self, data: Dataset, device: torch.device,
-                      generator: torch.Generator) -> dict[str, float]:
+    def extra_metrics(
+        self, data: Dataset, device: torch.device, generator: torch.Generator
+    ) -> dict[str, float]:
         """Columns only this variant has meaning for (SGAN's classifier accuracy, an encoder's
         reconstruction error, ...), computed after training on the held-out split."""
         return {}
@@ -105,15 +108,22 @@ class Variant:
             m.to(device)
         return self
 
-    def noise(self, n: int, device: torch.device | str, generator: torch.Generator | None = None) -> torch.Tensor:
+    def noise(
+        self, n: int, device: torch.device | str, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=device, generator=generator)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.G(z) if labels is None else self.G(z, labels)
 
     @torch.no_grad()
-    def sample(self, n: int, device: torch.device | str, generator: torch.Generator | None = None,
-               labels: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        n: int,
+        device: torch.device | str,
+        generator: torch.Generator | None = None,
+        labels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         was_training = self.G.training
         self.G.eval()
         try:

@@ -1,7 +1,7 @@
 """LSGAN (Mao et al. 2017), with the 0-1 coding a = 0, b = c = 1 (paper, eq. 2):
 
-    min_D  ½ E_x[(D(x) - 1)²] + ½ E_z[D(G(z))²]
-    min_G  ½ E_z[(D(G(z)) - 1)²]
+min_D  ½ E_x[(D(x) - 1)²] + ½ E_z[D(G(z))²]
+min_G  ½ E_z[(D(G(z)) - 1)²]
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """WGAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al. 2017).
 
-    critic:  max_D  E_x[D(x)] - E_z[D(G(z))]
-    WGAN:    D kept Lipschitz by clipping its weights to [-c, c]; RMSprop, lr 5e-5, c 0.01, n_critic 5
-    WGAN-GP: + λ E_x̂[(||∇D(x̂)||₂ - 1)²] on x̂ between real and fake; Adam(1e-4, β = (0, 0.9)),
-             λ 10, n_critic 5, and no batch norm in the critic (layer norm instead, paper §4)
-    generator: min_G -E_z[D(G(z))]
+critic:  max_D  E_x[D(x)] - E_z[D(G(z))]
+WGAN:    D kept Lipschitz by clipping its weights to [-c, c]; RMSprop, lr 5e-5, c 0.01, n_critic 5
+WGAN-GP: + λ E_x̂[(||∇D(x̂)||₂ - 1)²] on x̂ between real and fake; Adam(1e-4, β = (0, 0.9)),
+         λ 10, n_critic 5, and no batch norm in the critic (layer norm instead, paper §4)
+generator: min_G -E_z[D(G(z))]
 """
 
 from __future__ import annotations

@@ -1,0 +1,131 @@
+"""The project MNIST classifier: a small CNN trained by `scripts/train_feature_net.py` with a fixed
+seed on the `mnist` train split only. Its weights ship in `ganbench/weights/mnist_cnn.pt`, with
+their SHA-256 and held-out accuracy in `mnist_cnn.json`; loading checks the hash.
+
+It is the project feature network (penultimate layer -> FID/KID/PRDC/memorization, logits -> IS)
+and the oracle for classifier mode coverage (10 modes on `mnist`, 1,000 on `stacked-mnist`).
+Input: (N, 1, 28, 28) float in [-1, 1]; output: (N, 10) logits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ganbench.errors import GanbenchError
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+WEIGHTS_FILE = WEIGHTS_DIR / "mnist_cnn.pt"
+META_FILE = WEIGHTS_DIR / "mnist_cnn.json"
+FEATURE_DIM = 128
+
+
+class MnistCNN(nn.Module):
+    """Four 3x3 conv blocks (16-32 | 64 | 128 channels, batch norm, ReLU, max-pool twice), global
+    average pool, a 128-d penultimate layer and 10 logits. About 115k parameters (< 0.5 MB)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def block(cin: int, cout: int) -> list[nn.Module]:
+            return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+        self.body = nn.Sequential(
+            *block(1, 16),
+            *block(16, 32),
+            nn.MaxPool2d(2),  # 14 px
+            *block(32, 64),
+            nn.MaxPool2d(2),  # 7 px
+            *block(64, 128),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        self.penultimate = nn.Sequential(nn.Linear(128, FEATURE_DIM), nn.ReLU())
+        self.dropout = nn.Dropout(0.3)
+        self.head = nn.Linear(FEATURE_DIM, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1, 28, 28) in [-1, 1] -> (N, 128) penultimate activations."""
+        return self.penultimate(self.body(x))
+
+    def features_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.features(x)
+        return f, self.head(self.dropout(f))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features_and_logits(x)[1]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@cache
+def weights_meta() -> dict:
+    """The json written beside the weights: sha256, held-out accuracy, seed, command."""
+    if not META_FILE.exists():
+        raise GanbenchError(
+            f"{META_FILE} is missing; reinstall ganbench or run scripts/train_feature_net.py"
+        )
+    return json.loads(META_FILE.read_text())
+
+
+def load_state_verified(path: Path = WEIGHTS_FILE, expected_sha256: str | None = None) -> dict:
+    """The state dict at `path`, after checking its SHA-256 against the shipped json."""
+    path = Path(path)
+    if not path.exists():
+        raise GanbenchError(
+            f"feature network weights {path} are missing; run scripts/train_feature_net.py to "
+            "recreate them, or pass --features inception"
+        )
+    expected = expected_sha256 or weights_meta()["sha256"]
+    got = sha256_file(path)
+    if got != expected:
+        raise GanbenchError(
+            f"feature network weights {path} have SHA-256 {got[:12]}..., expected "
+            f"{expected[:12]}... from {META_FILE.name}; restore the file (git checkout) or rerun "
+            "scripts/train_feature_net.py"
+        )
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+@cache
+def _cpu_classifier() -> MnistCNN:
+    net = MnistCNN()
+    net.load_state_dict(load_state_verified())
+    net.eval().requires_grad_(False)
+    return net
+
+
+def load_classifier(device: torch.device | str = "cpu") -> nn.Module:
+    """The project MNIST CNN in eval mode on `device`: logits for (N, 1, 28, 28) in [-1, 1]."""
+    net = _cpu_classifier()
+    if torch.device(device).type == "cpu":
+        return net
+    import copy
+
+    return copy.deepcopy(net).to(device)
+
+
+@torch.no_grad()
+def classify(
+    images: torch.Tensor, device: torch.device | str = "cpu", batch_size: int = 1000
+) -> torch.Tensor:
+    """Predicted digits (LongTensor on the CPU) for (N, 1, 28, 28) images in [-1, 1]."""
+    if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"classify expects (N, 1, 28, 28) images, got {tuple(images.shape)}")
+    net = load_classifier(device)
+    out = [
+        net(images[i : i + batch_size].to(device).float()).argmax(1).cpu()
+        for i in range(0, len(images), batch_size)
+    ]
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)

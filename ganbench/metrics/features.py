@@ -1,0 +1,302 @@
+"""Feature spaces for the image metrics, and where their weights come from.
+
+Two spaces (DESIGN.md section 6):
+  * `mnist-cnn` (the default, `--features auto`): the project MNIST CNN (metrics/classifier.py),
+    registered in torch-fidelity's feature-extractor registry as `ganbench-mnist-cnn`. Layer
+    `logits` gives IS, layer `penultimate` (128-d) gives FID, KID, PRDC and memorization. On
+    `stacked-mnist` each channel is classified separately: the penultimate features of the three
+    channels are concatenated (384-d) and the 1,000 logits of a triplet (d1, d2, d3) are
+    l1[d1] + l2[d2] + l3[d3], i.e. the joint softmax is the product of the per-channel ones.
+  * `inception` (`--features inception`): torch-fidelity's `inception-v3-compat`, the space papers
+    report in (IS from `logits_unbiased`, the rest from `2048`). Its weights file
+    weights-inception-2015-12-05-6726825d.pth is taken from, in order: --inception-weights PATH /
+    GANBENCH_INCEPTION_WEIGHTS, the torch hub cache, a download (only when the network answers).
+    Offline with no file it is one clear GanbenchError, raised before any training; never a
+    silent substitute.
+
+Inputs reach the extractors as torch-fidelity wants them: uint8 (N, C, H, W), images in [-1, 1]
+quantised as round((x + 1) * 127.5). Every row names its space and weights hash in `features`,
+e.g. "mnist-cnn@1a2b3c4d5e6f".
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import torch
+import torch_fidelity
+from torch_fidelity import FeatureExtractorBase
+from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+from torch_fidelity.utils import create_feature_extractor
+
+from ganbench.errors import GanbenchError
+from ganbench.metrics import classifier
+
+PROJECT_EXTRACTOR = "ganbench-mnist-cnn"
+INCEPTION_EXTRACTOR = "inception-v3-compat"
+INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
+INCEPTION_URL = (
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + INCEPTION_FILE
+)
+INCEPTION_ENV = "GANBENCH_INCEPTION_WEIGHTS"
+FEATURE_CHOICES = ("auto", "mnist-cnn", "inception")
+PROJECT_DATASETS = ("mnist", "stacked-mnist")  # 28x28 digits, 1 or 3 channels
+
+
+class MnistCNNExtractor(FeatureExtractorBase):
+    """torch-fidelity wrapper of the project CNN: uint8 (N, 1|3, 28, 28) -> penultimate, logits."""
+
+    def __init__(self, name, features_list, feature_extractor_weights_path=None, **kwargs):
+        super().__init__(name, features_list)
+        self.net = classifier.MnistCNN()
+        path = Path(feature_extractor_weights_path or classifier.WEIGHTS_FILE)
+        expected = None if feature_extractor_weights_path else classifier.weights_meta()["sha256"]
+        state = (
+            classifier.load_state_verified(path, expected)
+            if expected
+            else torch.load(path, map_location="cpu", weights_only=True)
+        )
+        self.net.load_state_dict(state)
+        self.net.eval().requires_grad_(False)
+
+    @staticmethod
+    def get_provided_features_list():
+        return "penultimate", "logits"
+
+    @staticmethod
+    def get_default_feature_layer_for_metric(metric):
+        return {"isc": "logits", "fid": "penultimate", "kid": "penultimate", "prc": "penultimate"}[
+            metric
+        ]
+
+    @staticmethod
+    def can_be_compiled():
+        return False
+
+    @staticmethod
+    def get_dummy_input_for_compile():
+        return torch.zeros(1, 1, 28, 28, dtype=torch.uint8)
+
+    def forward(self, x):
+        if (
+            x.dtype != torch.uint8
+            or x.ndim != 4
+            or tuple(x.shape[2:]) != (28, 28)
+            or x.shape[1] not in (1, 3)
+        ):
+            raise ValueError(
+                f"{PROJECT_EXTRACTOR} expects uint8 (N, 1|3, 28, 28) images, got "
+                f"{x.dtype} {tuple(x.shape)}"
+            )
+        n, c = x.shape[:2]
+        x = x.float().reshape(n * c, 1, 28, 28) / 127.5 - 1.0
+        feats, logits = self.net.features_and_logits(x)
+        feats = feats.reshape(n, c * feats.shape[1])
+        logits = logits.reshape(n, c, 10)
+        if c == 3:  # joint logits of the 1,000 triplets: mode = 100 d1 + 10 d2 + d3
+            logits = (
+                logits[:, 0, :, None, None]
+                + logits[:, 1, None, :, None]
+                + logits[:, 2, None, None, :]
+            ).reshape(n, 1000)
+        else:
+            logits = logits[:, 0]
+        out = {"penultimate": feats, "logits": logits}
+        return tuple(out[f] for f in self.features_list)
+
+
+if PROJECT_EXTRACTOR not in FEATURE_EXTRACTORS_REGISTRY:
+    torch_fidelity.register_feature_extractor(PROJECT_EXTRACTOR, MnistCNNExtractor)
+
+
+# --- Inception weights -------------------------------------------------------------------------
+
+
+def inception_hub_path() -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / INCEPTION_FILE
+
+
+def _online(host: str = "github.com", timeout: float = 3.0) -> bool:
+    """Whether `host` answers on 443 within `timeout` seconds (name lookup included, so an offline
+    machine whose resolver hangs never blocks a run). GANBENCH_OFFLINE=1 skips the probe."""
+    if os.environ.get("GANBENCH_OFFLINE") == "1":
+        return False
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout + 0.5)
+    return bool(result and result[0])
+
+
+def inception_missing_message(looked: list[str]) -> str:
+    return (
+        f"--features inception needs the Inception-v3 weights file {INCEPTION_FILE}, which was not "
+        f"found ({'; '.join(looked)}) and cannot be downloaded (no network). Fetch it on a machine "
+        f"with network from {INCEPTION_URL} and put it at {inception_hub_path()}, or pass "
+        f"--inception-weights PATH (or set {INCEPTION_ENV}=PATH). Offline alternative: "
+        "--features auto (the project MNIST feature network)."
+    )
+
+
+def resolve_inception_weights(download: bool = True) -> Path:
+    """The Inception weights file: explicit path / env, then the torch hub cache, then a download
+    (only when the network answers). Otherwise a GanbenchError naming the file and the fix."""
+    explicit = os.environ.get(INCEPTION_ENV)
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise GanbenchError(
+                f"--inception-weights / {INCEPTION_ENV} points to {path}, which is not a file; "
+                f"give the path of {INCEPTION_FILE}, or use --features auto (the offline "
+                "project network)"
+            )
+        return path
+    hub = inception_hub_path()
+    if hub.is_file():
+        return hub
+    looked = [f"{INCEPTION_ENV} unset", f"not in the torch hub cache {hub.parent}"]
+    if download and _online():
+        hub.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(INCEPTION_URL, str(hub), progress=False)
+            return hub
+        except Exception as exc:  # network went away mid-download
+            looked.append(f"download failed: {exc}")
+    raise GanbenchError(inception_missing_message(looked))
+
+
+# --- Feature spaces ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    name: str  # "mnist-cnn" or "inception"
+    extractor: str  # torch-fidelity registry name
+    weights: Path
+    sha12: str  # first 12 hex digits of the weights' SHA-256
+    isc_layer: str
+    fid_layer: str  # also KID, PRDC and memorization
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.sha12}"
+
+    @property
+    def extractor_kwargs(self) -> dict:
+        """What torch-fidelity's `calculate_metrics` needs to build the same extractor."""
+        kw = {
+            "feature_extractor": self.extractor,
+            "feature_layer_isc": self.isc_layer,
+            "feature_layer_fid": self.fid_layer,
+            "feature_layer_kid": self.fid_layer,
+            "feature_layer_prc": self.fid_layer,
+        }
+        if self.name == "inception":
+            kw["feature_extractor_weights_path"] = str(self.weights)
+        return kw
+
+
+@cache
+def _sha12(path: str, mtime: float) -> str:
+    return classifier.sha256_file(Path(path))[:12]
+
+
+def check_feature_space(
+    features: str, dataset_names: Iterable[str] = (), strict: bool = False
+) -> None:
+    """Fail fast (before any training) when the image datasets cannot be scored in `features`:
+    an unknown name, Inception weights that cannot be had, project weights missing or altered.
+    strict: also refuse image datasets the project network does not cover (used per run; the
+    suite plan leaves those to fail as their own rows)."""
+    from ganbench.data import get_dataset
+
+    if features not in FEATURE_CHOICES:
+        raise GanbenchError(
+            f"unknown feature space {features!r}; use one of: {', '.join(FEATURE_CHOICES)}"
+        )
+    images = [d for d in dataset_names if get_dataset(d).spec.kind == "image"]
+    if not images:
+        return
+    if features == "inception":
+        resolve_inception_weights()
+        return
+    others = [d for d in images if d not in PROJECT_DATASETS]
+    if strict and others:
+        raise GanbenchError(
+            f"the project feature network covers {', '.join(PROJECT_DATASETS)}, not "
+            f"{', '.join(others)}; score it with --features inception"
+        )
+    if len(others) < len(images):
+        classifier.load_state_verified()  # the shipped weights are there and match their hash
+
+
+def resolve_feature_space(features: str, dataset_name: str) -> FeatureSpace:
+    check_feature_space(features, [dataset_name], strict=True)
+    if features == "inception":
+        path = resolve_inception_weights()
+        return FeatureSpace(
+            "inception",
+            INCEPTION_EXTRACTOR,
+            path,
+            _sha12(str(path), path.stat().st_mtime),
+            "logits_unbiased",
+            "2048",
+        )
+    return FeatureSpace(
+        "mnist-cnn",
+        PROJECT_EXTRACTOR,
+        classifier.WEIGHTS_FILE,
+        classifier.weights_meta()["sha256"][:12],
+        "logits",
+        "penultimate",
+    )
+
+
+@cache
+def _extractor(space: FeatureSpace, device: str) -> FeatureExtractorBase:
+    layers = sorted({space.isc_layer, space.fid_layer})
+    kwargs = {"verbose": False}
+    if space.name == "inception":
+        kwargs["feature_extractor_weights_path"] = str(space.weights)
+    ext = create_feature_extractor(space.extractor, layers, cuda=False, **kwargs)
+    return ext.to(device)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] -> uint8 in [0, 255] (rounded): what torch-fidelity extractors take."""
+    return ((images.clamp(-1, 1) + 1) * 127.5).round_().to(torch.uint8)
+
+
+@torch.no_grad()
+def extract(
+    space: FeatureSpace,
+    images: torch.Tensor,
+    device: torch.device | str = "cpu",
+    batch_size: int = 64,
+) -> dict[str, torch.Tensor]:
+    """{"logits": (N, classes), "features": (N, d)} float32 on the CPU for images in [-1, 1].
+    Batches of 64 (torch-fidelity's default) run fastest on a CPU: the activations stay in cache."""
+    ext = _extractor(space, str(torch.device(device)))
+    outs: dict[str, list[torch.Tensor]] = {"logits": [], "features": []}
+    for i in range(0, len(images), batch_size):
+        x = to_uint8(images[i : i + batch_size]).to(device)
+        if space.name == "inception" and x.shape[1] == 1:
+            x = x.repeat(1, 3, 1, 1)  # the Inception extractor takes 3 channels
+        d = ext.convert_features_tuple_to_dict(ext(x))
+        outs["logits"].append(d[space.isc_layer].float().cpu())
+        outs["features"].append(d[space.fid_layer].float().cpu())
+    return {k: torch.cat(v) for k, v in outs.items()}

@@ -1,0 +1,186 @@
+"""Report figures (matplotlib, Agg): metric bars with 95% CI whiskers, quality against cost, loss
+curves. Every function takes plain frames/paths and writes one PNG."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ganbench.directions import arrow  # noqa: E402
+
+BEST = "#d62728"
+BASE = "#4c72b0"
+EXTERNAL = "#55a868"
+DPI = 96
+
+
+def _save(fig, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def _best_index(metric: str, means: list[float]) -> set[int]:
+    from ganbench.report import best_rows
+
+    return best_rows(metric, means)
+
+
+def metric_bars(
+    summary: pd.DataFrame,
+    metrics: list[str],
+    path: Path,
+    title: str = "",
+    external: set[str] | None = None,
+) -> Path:
+    """One horizontal bar panel per metric: mean over seeds, whisker = 95% CI half-width; the best
+    variant in red, plug-ins in green."""
+    external = external or set()
+    ncols = min(3, len(metrics))
+    nrows = math.ceil(len(metrics) / ncols)
+    n = len(summary)
+    h = max(2.2, 0.28 * n + 1.0)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, h * nrows), squeeze=False)
+    names = list(summary["variant"])
+    for k, m in enumerate(metrics):
+        ax = axes[k // ncols][k % ncols]
+        means = [float(v) for v in summary[f"{m}_mean"]]
+        ci = [0.0 if pd.isna(v) else float(v) for v in summary[f"{m}_ci95"]]
+        best = _best_index(m, means)
+        colors = [
+            BEST if i in best else (EXTERNAL if names[i] in external else BASE) for i in range(n)
+        ]
+        y = range(n)
+        vals = [0.0 if math.isnan(v) else v for v in means]
+        ax.barh(list(y), vals, xerr=ci, color=colors, ecolor="0.25", capsize=2, height=0.7)
+        for i, v in enumerate(means):
+            if math.isnan(v):
+                ax.text(0, i, " n/a", va="center", fontsize=7, color="0.4")
+        ax.set_yticks(list(y))
+        ax.set_yticklabels(names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(f"{m} {arrow(m)}", fontsize=10)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    for k in range(len(metrics), nrows * ncols):
+        axes[k // ncols][k % ncols].axis("off")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def quality_vs_cost(
+    summary: pd.DataFrame,
+    metrics: list[str],
+    path: Path,
+    title: str = "",
+    external: set[str] | None = None,
+) -> Path:
+    """Each variant at (mean wall seconds per run, metric mean ± 95% CI), one panel per metric."""
+    external = external or set()
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4.2), squeeze=False)
+    x = [float(v) for v in summary["wall_seconds_mean"]]
+    for ax, m in zip(axes[0], metrics, strict=False):
+        y = [float(v) for v in summary[f"{m}_mean"]]
+        ci = [0.0 if pd.isna(v) else float(v) for v in summary[f"{m}_ci95"]]
+        best = _best_index(m, y)
+        for i, name in enumerate(summary["variant"]):
+            if math.isnan(y[i]):
+                continue
+            c = BEST if i in best else (EXTERNAL if name in external else BASE)
+            ax.errorbar(
+                x[i],
+                y[i],
+                yerr=ci[i],
+                fmt="s" if name in external else "o",
+                color=c,
+                ecolor="0.75",
+                elinewidth=0.8,
+                capsize=2,
+                ms=5,
+                zorder=3,
+            )
+            ax.annotate(name, (x[i], y[i]), textcoords="offset points", xytext=(4, 3), fontsize=7)
+        pos = [v for v in x if v > 0]
+        if pos and max(pos) / min(pos) > 20:
+            ax.set_xscale("log")
+        ax.set_xlabel("wall seconds per run (train + evaluate)", fontsize=9)
+        ax.set_ylabel(f"{m} {arrow(m)}", fontsize=9)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def read_losses(path: Path) -> dict[str, list[float]]:
+    cols: dict[str, list[float]] = {}
+    with open(path, newline="") as f:
+        for rec in csv.DictReader(f):
+            for k, v in rec.items():
+                try:
+                    cols.setdefault(k, []).append(float(v))
+                except (TypeError, ValueError):
+                    cols.setdefault(k, []).append(math.nan)
+    return cols
+
+
+def loss_curves(
+    runs: dict[str, list[Path]], path: Path, title: str = "", max_series: int = 4
+) -> Path | None:
+    """Small multiples, one per variant: every logged loss against generator step, one line per
+    seed (same colour per loss)."""
+    runs = {v: [p for p in ps if p.exists()] for v, ps in runs.items()}
+    runs = {v: ps for v, ps in runs.items() if ps}
+    if not runs:
+        return None
+    ncols = min(4, len(runs))
+    nrows = math.ceil(len(runs) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.6 * nrows), squeeze=False)
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (variant, paths) in enumerate(runs.items()):
+        ax = axes[k // ncols][k % ncols]
+        labels_done = set()
+        for p in paths:
+            try:
+                cols = read_losses(p)
+            except (OSError, csv.Error, UnicodeDecodeError):
+                continue
+            steps = cols.pop("step", None)
+            if not steps:
+                continue
+            for j, (name, vals) in enumerate(list(cols.items())[:max_series]):
+                ax.plot(
+                    steps,
+                    vals,
+                    color=palette[j % len(palette)],
+                    lw=1,
+                    alpha=0.8,
+                    marker="o" if len(steps) < 8 else None,
+                    ms=3,
+                    label=name if name not in labels_done else None,
+                )
+                labels_done.add(name)
+        ax.set_title(variant, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        if labels_done:
+            ax.legend(fontsize=6, loc="best")
+    for k in range(len(runs), nrows * ncols):
+        axes[k // ncols][k % ncols].axis("off")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,112 @@
+"""Helpers shared by the conditional / latent-code / encoder variants: the 'classifier' a
+generated sample is scored with (nearest centre on the 2-D mixtures, the project MNIST CNN on
+28 px digits), label and code accuracies, cluster purity, held-out reconstruction error.
+Not a variant module (the leading underscore keeps the zoo loader away)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganbench.data.base import Dataset
+from ganbench.errors import GanbenchError
+
+N_EXTRA = 1000  # samples behind each extra column
+
+
+@contextmanager
+def evaluating(*modules: nn.Module) -> Iterator[None]:
+    """Eval mode (batch-norm running statistics) and no grad, restored afterwards."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for m, was in zip(modules, modes, strict=True):
+            m.train(was)
+
+
+def nearest_centre(points: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    return torch.cdist(points.float().cpu(), centres.float().cpu()).argmin(1)
+
+
+def classify_samples(x: torch.Tensor, data: Dataset, device: torch.device) -> torch.Tensor | None:
+    """Class of each sample by the project's 'classifier' for the data, on the CPU; None when the
+    data have none (the MNIST classifier is not installed, or images that are not 1x28x28)."""
+    if data.spec.kind == "points":
+        return nearest_centre(x, data.mixture.centres)
+    if tuple(data.spec.shape) != (1, 28, 28):
+        return None
+    try:
+        from ganbench.metrics.classifier import classify
+    except ImportError:
+        return None
+    return classify(x, device).cpu().long()
+
+
+def label_accuracy(
+    variant, data: Dataset, device: torch.device, generator: torch.Generator, n: int = N_EXTRA
+) -> dict[str, float]:
+    """Fraction of samples G(z, y), y uniform, that the classifier puts in class y."""
+    labels = torch.randint(data.spec.num_classes, (n,), device=device, generator=generator)
+    x = variant.sample(n, device, generator, labels)
+    pred = classify_samples(x, data, device)
+    acc = math.nan if pred is None else float((pred == labels.cpu()).float().mean())
+    return {"label_accuracy": acc}
+
+
+def matched_accuracy(pred: torch.Tensor, truth: torch.Tensor, k_pred: int, k_true: int) -> float:
+    """Accuracy of cluster ids `pred` against classes `truth` under the best one-to-one matching
+    (Hungarian algorithm on the confusion counts), the usual unsupervised clustering accuracy."""
+    from scipy.optimize import linear_sum_assignment
+
+    counts = np.zeros((k_pred, k_true), dtype=np.int64)
+    np.add.at(counts, (pred.cpu().numpy(), truth.cpu().numpy()), 1)
+    rows, cols = linear_sum_assignment(-counts)
+    return float(counts[rows, cols].sum() / max(len(pred), 1))
+
+
+def purity(pred: torch.Tensor, truth: torch.Tensor, k_pred: int, k_true: int) -> float:
+    """Cluster purity: each cluster counts its most frequent class."""
+    counts = np.zeros((k_pred, k_true), dtype=np.int64)
+    np.add.at(counts, (pred.cpu().numpy(), truth.cpu().numpy()), 1)
+    return float(counts.max(1).sum() / max(len(pred), 1))
+
+
+def held_out(data: Dataset, n: int = N_EXTRA) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The first n held-out samples (and labels): never trained on."""
+    y = data.test_labels[:n] if data.test_labels is not None else None
+    return data.test[:n], y
+
+
+def recon_error(
+    reconstruct, data: Dataset, device: torch.device, n: int = N_EXTRA
+) -> dict[str, float]:
+    """Mean squared error per element of x -> code -> x on held-out data."""
+    x, _ = held_out(data, n)
+    errs = [
+        ((reconstruct(chunk.to(device)) - chunk.to(device)) ** 2).flatten(1).mean(1).cpu()
+        for chunk in x.split(500)
+    ]
+    return {"recon_error": float(torch.cat(errs).mean())}
+
+
+class KeepsRealBatch:
+    """For variants whose G step needs real data: d_loss keeps the batch it was given."""
+
+    _real: torch.Tensor | None = None
+
+    def keep(self, real: torch.Tensor) -> None:
+        self._real = real
+
+    def kept(self) -> torch.Tensor:
+        if self._real is None:
+            raise GanbenchError(f"{self.name}: g_loss needs a real batch; call d_loss first")
+        return self._real

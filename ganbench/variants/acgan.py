@@ -1,0 +1,67 @@
+"""AC-GAN (Odena, Olah & Shlens 2017): G(z, c); D has a source head P(S | X) and an auxiliary
+class head P(C | X) on one shared body.
+
+    L_S = E[log P(S=real | X_real)] + E[log P(S=fake | X_fake)]
+    L_C = E[log P(C=c | X_real)]    + E[log P(C=c | X_fake)]
+    D maximises L_S + L_C;  G maximises L_C - L_S
+
+With the usual non-saturating generator this is, as minimised losses (CE = cross-entropy):
+    D: BCE(real, 1) + BCE(fake, 0) + CE(cls(x_real), c_real) + CE(cls(x_fake), c)
+    G: BCE(fake, 1) + CE(cls(x_fake), c)
+Adam(2e-4, beta1 0.5), the paper's setting. G takes the class one-hot concatenated to z (the
+paper's ImageNet model embeds it into z); D is the shared body with two linear heads.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ganbench.data.base import DataSpec
+from ganbench.losses import bce_fake, bce_real
+from ganbench.nets.conditional import ConditionalGenerator, HeadedDiscriminator
+from ganbench.registry import register
+from ganbench.variants._latent import evaluating, held_out, label_accuracy
+from ganbench.variants.base import OptimSpec, Variant
+
+
+@register(
+    "acgan",
+    family="conditional",
+    paper="Odena et al. 2017, arXiv:1610.09585",
+    conditional=True,
+    supports=("points", "image", "labels"),
+)
+class ACGAN(Variant):
+    d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
+    g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
+
+    def build(self, spec: DataSpec):
+        k = spec.num_classes
+        return (
+            ConditionalGenerator(spec, self.latent_dim, k),
+            HeadedDiscriminator(spec, {"source": 1, "cls": k}),
+        )
+
+    def d_loss(self, real, z, labels):
+        with torch.no_grad():
+            fake = self.generate(z, labels)
+        out_r, out_f = self.D(real), self.D(fake)
+        return (
+            bce_real(out_r["source"])
+            + bce_fake(out_f["source"])
+            + F.cross_entropy(out_r["cls"], labels)
+            + F.cross_entropy(out_f["cls"], labels)
+        )
+
+    def g_loss(self, z, labels):
+        out = self.D(self.generate(z, labels))
+        return bce_real(out["source"]) + F.cross_entropy(out["cls"], labels)
+
+    def extra_metrics(self, data, device, generator):
+        row = label_accuracy(self, data, device, generator)
+        x, y = held_out(data)
+        with evaluating(self.D):
+            pred = torch.cat([self.D(c.to(device))["cls"].argmax(1).cpu() for c in x.split(500)])
+        row["aux_accuracy"] = float((pred == y).float().mean())  # D's class head on held-out data
+        return row

@@ -1,0 +1,68 @@
+"""BEGAN (Berthelot et al. 2017, "Boundary Equilibrium GANs").
+
+The discriminator is an auto-encoder; L(v) = |v - D(v)|^η with η = 1, averaged over v's dimensions.
+    L_D = L(x) - k_t L(G(z))                                          (minimised by D)
+    L_G = L(G(z))                                                     (minimised by G)
+    k_{t+1} = clip(k_t + λ_k (γ L(x) - L(G(z))), 0, 1)                (proportional control)
+    M_global = L(x) + |γ L(x) - L(G(z))|                              (convergence measure)
+γ = 0.5 (the diversity ratio of the paper's main figures), λ_k = 0.001, k_0 = 0; Adam lr 1e-4
+(paper), β = (0.5, 0.999). D is nets.autoencoder with a bottleneck code: 64 for images (the
+paper's h), 1 for 2-D points; G is the shared generator (the paper's decoder-shaped G is not
+copied).
+
+The harness has no hook after the G step, so k_t is updated at the end of each D step from that
+step's L(x) and L(G(z)) (fakes of that step, detached); M and k are logged per step via `logs`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganbench.data.base import DataSpec
+from ganbench.nets import default_pair
+from ganbench.nets.autoencoder import autoencoder_for
+from ganbench.registry import register
+from ganbench.variants.base import OptimSpec, Variant
+
+
+def l1_recon(x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
+    """L(v) = |v - D(v)| averaged over the batch and the sample's dimensions."""
+    return (recon - x).abs().mean()
+
+
+@register("began", family="loss", paper="Berthelot et al. 2017, arXiv:1703.10717")
+class BEGAN(Variant):
+    defaults = {"gamma": 0.5, "lambda_k": 0.001, "k0": 0.0}
+    d_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.999))
+    g_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.999))
+
+    def __init__(self, spec, **overrides) -> None:
+        super().__init__(spec, **overrides)
+        self.k = torch.tensor(float(self.hp["k0"]))  # kept on the data's device, no host sync
+
+    def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
+        G, _ = default_pair(spec, self.latent_dim)
+        # The code must be a bottleneck (h = 64 << 784 px): for 2-D points that means 1-D,
+        # else the auto-encoder is the identity, reconstructs fakes as well as data and D is blind.
+        return G, autoencoder_for(spec, code_dim=1 if spec.kind == "points" else 64)
+
+    def recon_loss(self, x: torch.Tensor) -> torch.Tensor:
+        return l1_recon(x, self.D(x))
+
+    def d_loss(self, real, z, labels):
+        with torch.no_grad():
+            fake = self.generate(z)
+        self.k = self.k.to(real.device)
+        loss_real, loss_fake = self.recon_loss(real), self.recon_loss(fake)
+        loss = loss_real - self.k * loss_fake
+        with torch.no_grad():
+            gamma = self.hp["gamma"]
+            balance = gamma * loss_real - loss_fake
+            self.logs["M"] = loss_real + balance.abs()
+            self.logs["k"] = self.k.clone()
+            self.k = (self.k + self.hp["lambda_k"] * balance).clamp(0.0, 1.0)
+        return loss
+
+    def g_loss(self, z, labels):
+        return self.recon_loss(self.generate(z))

@@ -1,0 +1,63 @@
+"""BiGAN (Donahue et al. 2017) / ALI (Dumoulin et al. 2017): an encoder E: x -> z learned with G
+by a discriminator on joint pairs, D(x, E(x)) (real) against D(G(z), z) (fake).
+
+    D:      BCE(D(x, E(x)), 1) + BCE(D(G(z), z), 0)
+    G + E:  BCE(D(G(z), z), 1) + BCE(D(x, E(x)), 0)     (the paper's inverted-label objective)
+
+Architecture, stated: E is the shared encoder, D the joint discriminator of ganbench.nets.encoder
+(x through the shared D body without batch norm, z through a hidden layer, joined); z has 50
+dims on images (the paper's MNIST setting, Gaussian here rather than uniform) and 2 on the
+mixtures. G + E's step uses the real batch D just saw. Adam(2e-4, beta1 0.5) with weight decay
+2.5e-5, the paper's settings. `recon_error`: held-out per-pixel MSE of G(E(x)).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ganbench.data.base import DataSpec
+from ganbench.losses import bce_fake, bce_real
+from ganbench.nets.conditional import base_generator
+from ganbench.nets.encoder import Encoder, JointDiscriminator
+from ganbench.registry import register
+from ganbench.variants._latent import KeepsRealBatch, evaluating, recon_error
+from ganbench.variants.base import OptimSpec, Variant
+
+_ADAM = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999), extra={"weight_decay": 2.5e-5})
+
+
+@register(
+    "bigan",
+    family="encoder",
+    paper="Donahue et al. 2017, arXiv:1605.09782",
+    supports=("points", "image"),
+)
+class BiGAN(KeepsRealBatch, Variant):
+    d_optim = _ADAM
+    g_optim = _ADAM
+
+    def build(self, spec: DataSpec):
+        if self.hp["latent_dim"] is None and spec.kind == "image":
+            self.latent_dim = 50
+        self.E = Encoder(spec, self.latent_dim)
+        return base_generator(spec, self.latent_dim), JointDiscriminator(spec, self.latent_dim)
+
+    def modules(self):
+        return {"G": self.G, "D": self.D, "E": self.E}
+
+    def g_parameters(self):
+        return [*self.G.parameters(), *self.E.parameters()]
+
+    def d_loss(self, real, z, labels):
+        self.keep(real)
+        with torch.no_grad():
+            fake, code = self.generate(z), self.E(real)
+        return bce_real(self.D(real, code)) + bce_fake(self.D(fake, z))
+
+    def g_loss(self, z, labels):
+        real = self.kept()
+        return bce_real(self.D(self.generate(z), z)) + bce_fake(self.D(real, self.E(real)))
+
+    def extra_metrics(self, data, device, generator):
+        with evaluating(self.G, self.E):
+            return recon_error(lambda x: self.G(self.E(x)), data, device)

@@ -1,0 +1,119 @@
+"""CoGAN (Liu & Tuzel 2016): two GANs, one per domain, with tied weights, learning a joint
+distribution of two domains without corresponding pairs.
+
+Architecture (this module; it changes the shared conv pair as the paper does):
+  G_A, G_B share the first layers (z -> FC -> BN -> ReLU -> deconv -> BN -> ReLU, which decode
+  high-level semantics) and each has its own last deconv + tanh;
+  D_A, D_B each have their own first conv + lReLU and share the last layers (conv -> BN -> lReLU
+  -> linear), which hold high-level features.
+Two domains, built offline from each image batch: domain A = the images (mnist digits), domain
+B = their negatives (-x in [-1, 1]). So that no image is seen in both domains at once, each
+batch is split in halves: the first half is domain A, the negatives of the second half domain B.
+Loss: the GAN loss of each pair, summed (non-saturating G). Adam(2e-4, beta1 0.5), as the paper.
+Samples for the metrics come from G_A. `pair_agreement`: the paper's pixel agreement ratio
+between G_B(z) and the negative of G_A(z) (binarised at 0), 1 for a perfectly coupled pair.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ganbench.data.base import DataSpec
+from ganbench.losses import bce_fake, bce_real
+from ganbench.registry import register
+from ganbench.variants._latent import N_EXTRA, evaluating
+from ganbench.variants.base import OptimSpec, Variant
+
+
+def to_domain_b(x: torch.Tensor) -> torch.Tensor:
+    """Domain B of an image in [-1, 1]: its negative."""
+    return -x
+
+
+class CoupledGenerator(nn.Module):
+    def __init__(self, latent_dim: int, out_shape: tuple[int, int, int], width: int = 32) -> None:
+        super().__init__()
+        c, h, _ = out_shape
+        self.base, self.width = h // 4, width
+        self.shared = nn.Sequential(
+            nn.Linear(latent_dim, 2 * width * self.base * self.base),
+            nn.BatchNorm1d(2 * width * self.base * self.base),
+            nn.ReLU(),
+            nn.Unflatten(1, (2 * width, self.base, self.base)),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+        )
+        self.head_a = nn.Sequential(nn.ConvTranspose2d(width, c, 4, 2, 1), nn.Tanh())
+        self.head_b = nn.Sequential(nn.ConvTranspose2d(width, c, 4, 2, 1), nn.Tanh())
+
+    def both(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.shared(z)
+        return self.head_a(h), self.head_b(h)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.head_a(self.shared(z))
+
+
+class CoupledDiscriminator(nn.Module):
+    def __init__(self, in_shape: tuple[int, int, int], width: int = 32) -> None:
+        super().__init__()
+        c, h, _ = in_shape
+        self.first_a = nn.Sequential(nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2))
+        self.first_b = nn.Sequential(nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2))
+        self.shared = nn.Sequential(
+            nn.Conv2d(width, 2 * width, 4, 2, 1),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * width * (h // 4) ** 2, 1),
+        )
+
+    def forward(self, x: torch.Tensor, domain: str = "a") -> torch.Tensor:
+        first = self.first_a if domain == "a" else self.first_b
+        return self.shared(first(x)).squeeze(1)
+
+
+@register(
+    "cogan",
+    family="encoder",
+    paper="Liu & Tuzel 2016, arXiv:1606.07536",
+    supports=("image", "two-domain"),
+)
+class CoGAN(Variant):
+    d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
+    g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
+
+    def build(self, spec: DataSpec):
+        if spec.kind != "image":
+            raise ValueError("cogan builds its two domains from images")
+        return CoupledGenerator(self.latent_dim, spec.shape), CoupledDiscriminator(spec.shape)
+
+    @staticmethod
+    def domains(real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(domain A, domain B) of a batch: first half as is, second half negated."""
+        h = real.shape[0] // 2
+        return real[:h], to_domain_b(real[h:])
+
+    def d_loss(self, real, z, labels):
+        real_a, real_b = self.domains(real)
+        with torch.no_grad():
+            fake_a, fake_b = self.G.both(z)
+        return (
+            bce_real(self.D(real_a, "a"))
+            + bce_fake(self.D(fake_a, "a"))
+            + bce_real(self.D(real_b, "b"))
+            + bce_fake(self.D(fake_b, "b"))
+        )
+
+    def g_loss(self, z, labels):
+        fake_a, fake_b = self.G.both(z)
+        return bce_real(self.D(fake_a, "a")) + bce_real(self.D(fake_b, "b"))
+
+    def extra_metrics(self, data, device, generator):
+        z = self.noise(N_EXTRA, device, generator)
+        with evaluating(self.G):
+            a, b = self.G.both(z)
+        agree = ((to_domain_b(a) > 0) == (b > 0)).float().mean()
+        return {"pair_agreement": float(agree)}

@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/ganbench run --all --preset quick --out runs/demo
+	$(VENV)/bin/python scripts/peak_memory.py -- $(VENV)/bin/ganbench run --all --preset quick --out runs/demo
 
 # The report test renders report.html in headless Chromium (Debian package `chromium`).
 browser:

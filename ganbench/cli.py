@@ -120,12 +120,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     infos = list_variants(args.pattern)
     w = max([len(i.name) for i in infos] + [7])
-    print(f"{'variant':<{w}}  {'family':<12} {'cond.':<5} {'data':<22} paper")
+    f = max([len(i.family) for i in infos] + [6])
+    print(f"{'variant':<{w}}  {'family':<{f}}  {'cond.':<5} {'data':<22} paper")
     for i in infos:
         data = ",".join(sorted(i.supports))
         origin = "  [plug-in]" if i.external else ""
         print(
-            f"{i.name:<{w}}  {i.family:<12} {'yes' if i.conditional else 'no':<5} {data:<22} "
+            f"{i.name:<{w}}  {i.family:<{f}}  {'yes' if i.conditional else 'no':<5} {data:<22} "
             f"{i.paper}{origin}"
         )
     return 0

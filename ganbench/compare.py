@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from scipy import stats
 
-from ganbench.directions import arrow, direction
+from ganbench.directions import REAL, arrow, better, direction, references
 from ganbench.errors import GanbenchError
 from ganbench.leaderboard import collect_rows, leaderboard_frame, metric_columns
 
@@ -61,21 +61,16 @@ def welch(a: list[float], b: list[float]) -> tuple[float, float, float, float]:
     return diff, diff - half, diff + half, p
 
 
-def _verdict(metric: str, mean_a: float, mean_b: float, p: float, alpha: float) -> str:
+def _verdict(
+    metric: str, mean_a: float, mean_b: float, p: float, alpha: float, ref: float | None = None
+) -> str:
     if math.isnan(p):
         return "not enough seeds"
     if p >= alpha:
         return "no significant difference"
-    d = direction(metric)
-    if d is None:
+    if direction(metric) is None or (direction(metric) == REAL and ref is None):
         return "differs"
-    if d == "higher":
-        a_better = mean_a > mean_b
-    elif d == "lower":
-        a_better = mean_a < mean_b
-    else:
-        a_better = abs(mean_a - float(d)) < abs(mean_b - float(d))
-    return "better" if a_better else "worse"
+    return "better" if better(metric, mean_a, mean_b, ref) else "worse"
 
 
 def compare(
@@ -118,7 +113,9 @@ def compare(
                 continue
             diff, lo, hi, p = welch(xa, xb)
             mean_a, mean_b = sum(xa) / len(xa), sum(xb) / len(xb)
-            verdict = _verdict(m, mean_a, mean_b, p, alpha)
+            refs = [r for r in references(pd.concat([ga, gb]), m, suffix="") if r is not None]
+            ref = sum(refs) / len(refs) if refs else None  # held-out real: the same for both
+            verdict = _verdict(m, mean_a, mean_b, p, alpha, ref)
             note = ""
             if not math.isnan(p) and lo == hi:
                 note = (
@@ -143,9 +140,11 @@ def _f(v: float) -> str:
 def verdict_line(r: MetricComparison, a: str, b: str) -> str:
     d = direction(r.metric)
     if d is None or isinstance(d, str):
-        how = {"higher": "higher is better", "lower": "lower is better"}.get(
-            d, "descriptive, not ranked"
-        )
+        how = {
+            "higher": "higher is better",
+            "lower": "lower is better",
+            REAL: "closer to the held-out real value is better",
+        }.get(d, "descriptive, not ranked")
     else:
         how = f"closer to {d:g} is better"
     if r.verdict == "not enough seeds":

@@ -1,8 +1,10 @@
 """Which way is better for each metric column: the one table reports and `compare` read.
 
 HIGHER / LOWER: larger / smaller values are better. A float target (e.g. 0.0 for the C_T
-memorization statistic) means closer to it is better. None: descriptive only (a reference value,
-a spread, a count), never ranked. Columns not listed fall back on name patterns, else None.
+memorization statistic) means closer to it is better. REAL: closer to the same statistic on
+held-out real data is better (REFERENCE names that column); a generator of pure noise is the most
+"diverse" and the most "authentic", so neither extreme may win. None: descriptive only (a
+reference value, a spread, a count), never ranked. Columns not listed fall back on name patterns.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import math
 
 HIGHER = "higher"
 LOWER = "lower"
+REAL = "real"
+
+# metric -> the column holding the same statistic on held-out real data
+REFERENCE: dict[str, str] = {"msssim_gen": "msssim_real", "authenticity": "authenticity_real"}
 
 DIRECTIONS: dict[str, str | float | None] = {
     # image quality / diversity
@@ -23,11 +29,11 @@ DIRECTIONS: dict[str, str | float | None] = {
     "recall": HIGHER,
     "density": HIGHER,  # Naeem et al. 2020 (can exceed 1)
     "coverage": HIGHER,
-    "msssim_gen": LOWER,  # AC-GAN: mean MS-SSIM of random generated pairs; lower = more diverse
+    "msssim_gen": REAL,  # AC-GAN: MS-SSIM of random generated pairs, read against real pairs
     "msssim_real": None,  # the same on real pairs: the reference, not a score
     # memorization
-    "nn_ratio": HIGHER,  # generated->train NN distance over test->train; < 1 hints at copying
-    "authenticity": HIGHER,  # Alaa et al. 2022: fraction of authentic (non-copied) samples
+    "nn_ratio": 1.0,  # generated->train NN distance over test->train: < 1 copying, > 1 off-data
+    "authenticity": REAL,  # Alaa et al. 2022: even held-out real data is only ~60% "authentic"
     "authenticity_real": None,
     "ct_z": 0.0,  # Meehan et al. 2020 C_T: << 0 data-copying, >> 0 under-fitting
     # mode coverage (2-D mixtures and classifier modes on images)
@@ -65,24 +71,43 @@ def arrow(metric: str) -> str:
         return "↓"
     if isinstance(d, float):
         return f"→{d:g}"
+    if d == REAL:
+        return "→real"
     return ""
 
 
-def badness(metric: str, value: float) -> float:
-    """A number where smaller is better (NaN for descriptive metrics or missing values)."""
+def _missing(v: float | None) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def badness(metric: str, value: float, reference: float | None = None) -> float:
+    """A number where smaller is better (NaN for descriptive metrics or missing values).
+    `reference`: the real-data value, for metrics whose direction is REAL."""
     d = direction(metric)
-    if value is None or (isinstance(value, float) and math.isnan(value)) or d is None:
+    if _missing(value) or d is None:
         return math.nan
     if d == HIGHER:
         return -float(value)
     if d == LOWER:
         return float(value)
+    if d == REAL:
+        return math.nan if _missing(reference) else abs(float(value) - float(reference))
     return abs(float(value) - float(d))
 
 
-def better(metric: str, a: float, b: float) -> bool | None:
+def references(frame, metric: str, suffix: str = "_mean") -> list[float | None]:
+    """Per row of a summary (suffix `_mean`) or leaderboard (suffix ``) frame: the real-data
+    reference value for `metric`, or None when it has none."""
+    ref = REFERENCE.get(metric)
+    col = f"{ref}{suffix}" if ref else None
+    if col is None or col not in frame:
+        return [None] * len(frame)
+    return [None if _missing(v) else float(v) for v in frame[col]]
+
+
+def better(metric: str, a: float, b: float, reference: float | None = None) -> bool | None:
     """True when a is better than b, False when worse or equal, None when not ranked."""
-    ba, bb = badness(metric, a), badness(metric, b)
+    ba, bb = badness(metric, a, reference), badness(metric, b, reference)
     if math.isnan(ba) or math.isnan(bb):
         return None
     return ba < bb

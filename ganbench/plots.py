@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ganbench.directions import arrow  # noqa: E402
+from ganbench.directions import arrow, references  # noqa: E402
 
 BEST = "#d62728"
 BASE = "#4c72b0"
@@ -31,10 +31,17 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _best_index(metric: str, means: list[float]) -> set[int]:
+def spans_decades(values: list[float], ratio: float = 50.0) -> bool:
+    """All finite values positive and spread over more than `ratio`: a log axis reads better (one
+    collapsed run with FID in the thousands would otherwise flatten every other bar)."""
+    vals = [v for v in values if not math.isnan(v)]
+    return bool(vals) and min(vals) > 0 and max(vals) / min(vals) > ratio
+
+
+def _best_index(metric: str, means: list[float], refs: list[float | None]) -> set[int]:
     from ganbench.report import best_rows
 
-    return best_rows(metric, means)
+    return best_rows(metric, means, refs)
 
 
 def metric_bars(
@@ -52,18 +59,26 @@ def metric_bars(
     n = len(summary)
     h = max(2.2, 0.28 * n + 1.0)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, h * nrows), squeeze=False)
-    names = list(summary["variant"])
     for k, m in enumerate(metrics):
         ax = axes[k // ncols][k % ncols]
-        means = [float(v) for v in summary[f"{m}_mean"]]
-        ci = [0.0 if pd.isna(v) else float(v) for v in summary[f"{m}_ci95"]]
-        best = _best_index(m, means)
+        # a column only some variants have (ssl_accuracy, recon_error): draw just those
+        rows = (
+            summary
+            if summary[f"{m}_mean"].isna().mean() < 0.5
+            else summary.dropna(subset=[f"{m}_mean"])
+        )
+        names, n = list(rows["variant"]), len(rows)
+        means = [float(v) for v in rows[f"{m}_mean"]]
+        ci = [0.0 if pd.isna(v) else float(v) for v in rows[f"{m}_ci95"]]
+        best = _best_index(m, means, references(rows, m))
         colors = [
             BEST if i in best else (EXTERNAL if names[i] in external else BASE) for i in range(n)
         ]
         y = range(n)
         vals = [0.0 if math.isnan(v) else v for v in means]
         ax.barh(list(y), vals, xerr=ci, color=colors, ecolor="0.25", capsize=2, height=0.7)
+        if spans_decades(means):
+            ax.set_xscale("log")
         for i, v in enumerate(means):
             if math.isnan(v):
                 ax.text(0, i, " n/a", va="center", fontsize=7, color="0.4")
@@ -95,7 +110,7 @@ def quality_vs_cost(
     for ax, m in zip(axes[0], metrics, strict=False):
         y = [float(v) for v in summary[f"{m}_mean"]]
         ci = [0.0 if pd.isna(v) else float(v) for v in summary[f"{m}_ci95"]]
-        best = _best_index(m, y)
+        best = _best_index(m, y, references(summary, m))
         for i, name in enumerate(summary["variant"]):
             if math.isnan(y[i]):
                 continue
@@ -113,9 +128,10 @@ def quality_vs_cost(
                 zorder=3,
             )
             ax.annotate(name, (x[i], y[i]), textcoords="offset points", xytext=(4, 3), fontsize=7)
-        pos = [v for v in x if v > 0]
-        if pos and max(pos) / min(pos) > 20:
+        if spans_decades(x, ratio=20):
             ax.set_xscale("log")
+        if spans_decades(y):
+            ax.set_yscale("log")
         ax.set_xlabel("wall seconds per run (train + evaluate)", fontsize=9)
         ax.set_ylabel(f"{m} {arrow(m)}", fontsize=9)
         ax.grid(alpha=0.3)

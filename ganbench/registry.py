@@ -109,4 +109,4 @@ def get_variant(name: str) -> VariantInfo:
 
 def list_variants(pattern: str = "*") -> list[VariantInfo]:
     load_builtin_and_plugins()
-    return [info for name, info in _REGISTRY.items() if fnmatch.fnmatch(name, pattern)]
+    return [info for name, info in sorted(_REGISTRY.items()) if fnmatch.fnmatch(name, pattern)]

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ganbench import __version__
-from ganbench.directions import arrow, badness, direction
+from ganbench.directions import arrow, badness, direction, references
 from ganbench.errors import GanbenchError
 from ganbench.io import write_text_atomic
 from ganbench.leaderboard import write_leaderboards
@@ -175,10 +175,11 @@ def _origin_map(board: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def best_rows(metric: str, means: list[float]) -> set[int]:
+def best_rows(metric: str, means: list[float], refs: list[float | None] | None = None) -> set[int]:
     """Indices of the best mean; none when every variant ties (nothing to single out)."""
+    refs = refs or [None] * len(means)
     # 9 significant digits: floating-point noise between seeds is a tie, not a win
-    bad = [float(f"{badness(metric, float(v)):.9g}") for v in means]
+    bad = [float(f"{badness(metric, float(v), r):.9g}") for v, r in zip(means, refs, strict=True)]
     finite = [b for b in bad if not math.isnan(b)]
     if not finite or (len(finite) > 1 and len(set(finite)) == 1):
         return set()
@@ -196,7 +197,7 @@ def constant_metrics(summ: pd.DataFrame, metrics: list[str]) -> list[str]:
 
 
 def _leaderboard_table(summ: pd.DataFrame, metrics: list[str], origins: dict[str, str]) -> Table:
-    best = {m: best_rows(m, list(summ[f"{m}_mean"])) for m in metrics}
+    best = {m: best_rows(m, list(summ[f"{m}_mean"]), references(summ, m)) for m in metrics}
     headers = ["#", "variant", "runs ok"] + [f"{m} {arrow(m)}".strip() for m in metrics]
     headers.append("s/run")
     rows = []
@@ -225,8 +226,13 @@ def _rank(summ: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     if not heads:
         return summ.sort_values("variant").reset_index(drop=True)
     m = heads[0]
-    key = summ[f"{m}_mean"].map(lambda v: badness(m, float(v)))
-    key = key.fillna(math.inf)
+    key = pd.Series(
+        [
+            badness(m, float(v), r)
+            for v, r in zip(summ[f"{m}_mean"], references(summ, m), strict=True)
+        ],
+        index=summ.index,
+    ).fillna(math.inf)
     ranked = summ.assign(_k=key).sort_values(["_k", "variant"]).drop(columns="_k")
     return ranked.reset_index(drop=True)
 
@@ -257,8 +263,10 @@ def _memorization(rd: ReportData, dataset: str, metrics: list[str]) -> list[Any]
     if used:
 
         def worst_first(rp):
-            b = badness(used, float(rp[0][used]))
-            return math.inf if math.isnan(b) else -b
+            # suspicion of copying, not distance from the ideal: for nn_ratio, authenticity and
+            # C_T alike, lower means closer to the training set
+            v = float(rp[0][used])
+            return math.inf if math.isnan(v) else v
 
         pics.sort(key=worst_first)
         seen: set[str] = set()  # the worst run of each variant, then the worst variants

@@ -82,7 +82,7 @@ def plan_runs(
         override_budget(p.budget_for(kind), steps, batch_size, max_seconds)
     specs = []
     for vinfo in infos:
-        targets = datasets if datasets else DEFAULT_DATASETS
+        targets = datasets or p.datasets or DEFAULT_DATASETS
         for d in targets:
             ds = get_dataset(d).spec
             if not vinfo.supports_data(ds.kind, ds.num_classes):

@@ -63,6 +63,6 @@ def stacked_mnist_triplets(split: str = "train") -> torch.Tensor:
     return tr if split == "train" else te
 
 
-@register_dataset("stacked-mnist", default=False)  # opt in: --dataset stacked-mnist
+@register_dataset("stacked-mnist")
 def stacked_mnist() -> Dataset:
     return _build()[0]

@@ -14,7 +14,6 @@ import torch
 from torch import nn
 
 from ganbench.data.base import Dataset
-from ganbench.errors import GanbenchError
 
 N_EXTRA = 1000  # samples behind each extra column
 
@@ -96,17 +95,3 @@ def recon_error(
         for chunk in x.split(500)
     ]
     return {"recon_error": float(torch.cat(errs).mean())}
-
-
-class KeepsRealBatch:
-    """For variants whose G step needs real data: d_loss keeps the batch it was given."""
-
-    _real: torch.Tensor | None = None
-
-    def keep(self, real: torch.Tensor) -> None:
-        self._real = real
-
-    def kept(self) -> torch.Tensor:
-        if self._real is None:
-            raise GanbenchError(f"{self.name}: g_loss needs a real batch; call d_loss first")
-        return self._real

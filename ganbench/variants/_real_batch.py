@@ -1,5 +1,5 @@
-"""For variants whose generator loss also scores real data (relativistic, Softmax GAN, unrolled
-GAN): the harness hands g_loss no real batch, so d_loss keeps its batch for the G step."""
+"""For variants whose generator step also needs real data (relativistic, Softmax GAN, unrolled
+GAN, AAE, BiGAN, VAE-GAN): the harness hands g_loss no real batch, so d_loss keeps its batch."""
 
 from __future__ import annotations
 

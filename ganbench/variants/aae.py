@@ -25,7 +25,8 @@ from ganbench.nets.conditional import base_generator
 from ganbench.nets.encoder import Encoder
 from ganbench.nets.mlp import MLPDiscriminator
 from ganbench.registry import register
-from ganbench.variants._latent import KeepsRealBatch, evaluating, recon_error
+from ganbench.variants._latent import evaluating, recon_error
+from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
 
 
@@ -35,7 +36,7 @@ from ganbench.variants.base import OptimSpec, Variant
     paper="Makhzani et al. 2016, arXiv:1511.05644",
     supports=("points", "image"),
 )
-class AAE(KeepsRealBatch, Variant):
+class AAE(RemembersRealBatch, Variant):
     defaults = {"recon_weight": 1.0, "adv_weight": 1.0}
     d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
     g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
@@ -53,13 +54,13 @@ class AAE(KeepsRealBatch, Variant):
         return [*self.G.parameters(), *self.E.parameters()]
 
     def d_loss(self, real, z, labels):
-        self.keep(real)
+        self.remember_real(real)
         with torch.no_grad():
             code = self.E(real)
         return bce_real(self.D(z)) + bce_fake(self.D(code))
 
     def g_loss(self, z, labels):
-        real = self.kept()
+        real = self.last_real()
         code = self.E(real)
         rec = ((self.G(code) - real) ** 2).mean()
         self.logs["recon"] = rec.detach()

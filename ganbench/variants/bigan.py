@@ -20,7 +20,8 @@ from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.conditional import base_generator
 from ganbench.nets.encoder import Encoder, JointDiscriminator
 from ganbench.registry import register
-from ganbench.variants._latent import KeepsRealBatch, evaluating, recon_error
+from ganbench.variants._latent import evaluating, recon_error
+from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
 
 _ADAM = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999), extra={"weight_decay": 2.5e-5})
@@ -32,7 +33,7 @@ _ADAM = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999), extra={"weight_decay": 2.
     paper="Donahue et al. 2017, arXiv:1605.09782",
     supports=("points", "image"),
 )
-class BiGAN(KeepsRealBatch, Variant):
+class BiGAN(RemembersRealBatch, Variant):
     d_optim = _ADAM
     g_optim = _ADAM
 
@@ -49,13 +50,13 @@ class BiGAN(KeepsRealBatch, Variant):
         return [*self.G.parameters(), *self.E.parameters()]
 
     def d_loss(self, real, z, labels):
-        self.keep(real)
+        self.remember_real(real)
         with torch.no_grad():
             fake, code = self.generate(z), self.E(real)
         return bce_real(self.D(real, code)) + bce_fake(self.D(fake, z))
 
     def g_loss(self, z, labels):
-        real = self.kept()
+        real = self.last_real()
         return bce_real(self.D(self.generate(z), z)) + bce_fake(self.D(real, self.E(real)))
 
     def extra_metrics(self, data, device, generator):

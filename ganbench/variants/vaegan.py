@@ -28,7 +28,8 @@ from ganbench.nets.conditional import base_discriminator, base_generator
 from ganbench.nets.encoder import GaussianEncoder
 from ganbench.nets.mlp import MLPDiscriminator
 from ganbench.registry import register
-from ganbench.variants._latent import KeepsRealBatch, evaluating, recon_error
+from ganbench.variants._latent import evaluating, recon_error
+from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
 
 
@@ -51,7 +52,7 @@ class _ScaleGrad(torch.autograd.Function):
     paper="Larsen et al. 2016, arXiv:1512.09300",
     supports=("points", "image"),
 )
-class VAEGAN(KeepsRealBatch, Variant):
+class VAEGAN(RemembersRealBatch, Variant):
     defaults = {"gamma": 1e-3}
     d_optim = OptimSpec("rmsprop", lr=3e-4)
     g_optim = OptimSpec("rmsprop", lr=3e-4)
@@ -74,14 +75,14 @@ class VAEGAN(KeepsRealBatch, Variant):
         return mu, logvar, mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
     def d_loss(self, real, z, labels):
-        self.keep(real)
+        self.remember_real(real)
         with torch.no_grad():
             x_tilde = self.G(self.encode(real)[2])
             x_p = self.G(z)
         return bce_real(self.D(real)) + bce_fake(self.D(x_tilde)) + bce_fake(self.D(x_p))
 
     def g_loss(self, z, labels):
-        real = self.kept()
+        real = self.last_real()
         gamma = self.hp["gamma"]
         mu, logvar, z_tilde = self.encode(real)
         prior = gaussian_kl(mu, logvar)

@@ -56,17 +56,25 @@ def metric_bars(
     external = external or set()
     ncols = min(3, len(metrics))
     nrows = math.ceil(len(metrics) / ncols)
-    n = len(summary)
-    h = max(2.2, 0.28 * n + 1.0)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, h * nrows), squeeze=False)
-    for k, m in enumerate(metrics):
+    # a column only some variants have (ssl_accuracy, recon_error): draw just those
+    panel_rows = [
+        summary
+        if summary[f"{m}_mean"].isna().mean() < 0.5
+        else summary.dropna(subset=[f"{m}_mean"])
+        for m in metrics
+    ]
+    # each row of panels as tall as its longest panel, so every bar has the same thickness
+    bars = [max(len(r) for r in panel_rows[i * ncols : (i + 1) * ncols]) for i in range(nrows)]
+    heights = [max(1.6, 0.28 * b + 1.0) for b in bars]
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(4.3 * ncols, sum(heights)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
+    for k, (m, rows) in enumerate(zip(metrics, panel_rows, strict=True)):
         ax = axes[k // ncols][k % ncols]
-        # a column only some variants have (ssl_accuracy, recon_error): draw just those
-        rows = (
-            summary
-            if summary[f"{m}_mean"].isna().mean() < 0.5
-            else summary.dropna(subset=[f"{m}_mean"])
-        )
         names, n = list(rows["variant"]), len(rows)
         means = [float(v) for v in rows[f"{m}_mean"]]
         ci = [0.0 if pd.isna(v) else float(v) for v in rows[f"{m}_ci95"]]
@@ -84,7 +92,7 @@ def metric_bars(
                 ax.text(0, i, " n/a", va="center", fontsize=7, color="0.4")
         ax.set_yticks(list(y))
         ax.set_yticklabels(names, fontsize=8)
-        ax.invert_yaxis()
+        ax.set_ylim(bars[k // ncols] - 0.5, -0.5)  # top down
         ax.set_title(f"{m} {arrow(m)}", fontsize=10)
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)

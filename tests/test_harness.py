@@ -41,7 +41,6 @@ def test_different_seeds_differ(tmp_path):
     assert _stable(run_one(s0, tmp_path, 5)) != _stable(run_one(s1, tmp_path, 5))
 
 
-@register("test-explodes", family="test", paper="-", supports=("points",))
 class _ExplodesAtStep7(DCGAN):
     """A deliberately unstable run: its critic loss is inf from the 7th generator step on."""
 
@@ -55,15 +54,15 @@ class _ExplodesAtStep7(DCGAN):
 
 @pytest.fixture
 def exploding():
+    """Registered for this test only, so registry-wide tests never see it."""
+    register("test-explodes", family="test", paper="-", supports=("points",))(_ExplodesAtStep7)
     yield "test-explodes"
+    unregister("test-explodes")
 
 
 def test_diverged_run_is_a_row_and_the_suite_goes_on(tmp_path, exploding):
-    try:
-        specs = plan_runs([exploding, "gan"], ["ring8"], [0], "smoke", device="cpu")
-        outcome = run_suite(specs, tmp_path)
-    finally:
-        unregister(exploding)
+    specs = plan_runs([exploding, "gan"], ["ring8"], [0], "smoke", device="cpu")
+    outcome = run_suite(specs, tmp_path)
     by_variant = {r["variant"]: r for r in outcome.rows}
     bad = by_variant[exploding]
     assert bad["status"] == "diverged"

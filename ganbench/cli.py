@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=_positive_int, help="override the preset's batch size")
     run.add_argument("--max-seconds", type=float, help="wall-clock cap per run's training")
     run.add_argument(
+        "--hp",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a hyper-parameter of the variants (repeatable), e.g. --hp gp_weight=0.1; "
+        "recorded in the `hp` column, and such runs get their own folders",
+    )
+    run.add_argument(
         "--features",
         default="auto",
         help="feature space for image metrics: auto (project network) | inception",
@@ -133,6 +140,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ganbench.hparams import parse_hp
     from ganbench.io import check_output_folder
     from ganbench.log import info, set_quiet
     from ganbench.suite import plan_runs, resolve_jobs, run_suite
@@ -153,6 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args.batch_size,
         args.max_seconds,
         args.features,
+        parse_hp(args.hp),
     )
     if not specs:
         raise GanbenchError("nothing to run: no variant supports the datasets asked for")

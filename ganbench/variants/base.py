@@ -4,7 +4,7 @@ the harness (ganbench.train) owns the loop, optimizers, schedules, seeding, devi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import torch
@@ -33,6 +33,16 @@ class OptimSpec:
         raise ValueError(f"unknown optimizer {self.name!r}")
 
 
+def _with(spec: OptimSpec, lr: float | None, betas: tuple[float, float] | None) -> OptimSpec:
+    """The class's optimizer with the hyper-parameters' lr / betas where they are set."""
+    changes: dict[str, Any] = {}
+    if lr is not None:
+        changes["lr"] = float(lr)
+    if betas is not None:
+        changes["betas"] = (float(betas[0]), float(betas[1]))
+    return replace(spec, **changes) if changes else spec
+
+
 def latent_size(spec: DataSpec) -> int:
     """z is 2-D for the 2-D mixtures (PacGAN config) and 100-D for images (DCGAN paper)."""
     return 2 if spec.kind == "points" else 100
@@ -44,27 +54,54 @@ class Variant:
     d_loss(real, z, labels) -> scalar loss for the discriminator / critic
     g_loss(z, labels)       -> scalar loss for the generator
     Extra per-step scalars to log (e.g. BEGAN's convergence measure) go in `self.logs`.
+
+    `kind_defaults` overrides `defaults` per data kind ("points" / "image") where the authors'
+    own code uses other settings for that kind of data (each entry cites its source).
     """
 
     name: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
-    # Shared by every variant; None means "what the data call for" (see latent_size).
-    common_defaults: ClassVar[dict[str, Any]] = {"latent_dim": None}
+    kind_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    # Shared by every variant. None means "what the data call for" (latent_dim, see latent_size)
+    # or "the class's own setting" (n_critic, and lr / betas of d_optim and g_optim).
+    common_defaults: ClassVar[dict[str, Any]] = {
+        "latent_dim": None,
+        "n_critic": None,
+        "d_lr": None,
+        "g_lr": None,
+        "d_betas": None,
+        "g_betas": None,
+    }
     n_critic: int = 1
-    conditional: ClassVar[bool] = False  # set by @register
+    conditional: ClassVar[bool] = False  # set by @register: the variant trains on labels
+    # Whether G itself is told the label. On the mixtures the label is the mode index, so a
+    # label-conditioned G is handed mode coverage; rows say so (`generator_conditioned`). SGAN's
+    # labels reach only its classifier-discriminator.
+    generator_uses_labels: ClassVar[bool | None] = None  # None: the same as `conditional`
+
+    @classmethod
+    def generator_conditioned(cls) -> bool:
+        return cls.conditional if cls.generator_uses_labels is None else cls.generator_uses_labels
     d_optim: OptimSpec = OptimSpec()
     g_optim: OptimSpec = OptimSpec()
 
+    @classmethod
+    def known_hparams(cls, kind: str) -> dict[str, Any]:
+        """Every settable hyper-parameter with its default for data of `kind`."""
+        return {**cls.common_defaults, **cls.defaults, **cls.kind_defaults.get(kind, {})}
+
     def __init__(self, spec: DataSpec, **overrides: Any) -> None:
-        known = {**self.common_defaults, **self.defaults}
-        unknown = set(overrides) - set(known)
-        if unknown:
-            raise ValueError(
-                f"{self.name}: unknown hyper-parameters {sorted(unknown)}; known: {sorted(known)}"
-            )
+        from ganbench.hparams import check_hp
+
+        known = self.known_hparams(spec.kind)
+        check_hp(self.name, known, overrides)
         self.spec = spec
         self.hp: dict[str, Any] = {**known, **overrides}
         self.latent_dim: int = self.hp["latent_dim"] or latent_size(spec)
+        if self.hp["n_critic"] is not None:
+            self.n_critic = int(self.hp["n_critic"])
+        self.d_optim = _with(type(self).d_optim, self.hp["d_lr"], self.hp["d_betas"])
+        self.g_optim = _with(type(self).g_optim, self.hp["g_lr"], self.hp["g_betas"])
         self.logs: dict[str, torch.Tensor] = {}
         self.G, self.D = self.build(spec)
 

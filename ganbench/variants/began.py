@@ -33,7 +33,8 @@ def l1_recon(x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
 
 @register("began", family="loss", paper="Berthelot et al. 2017, arXiv:1703.10717")
 class BEGAN(Variant):
-    defaults = {"gamma": 0.5, "lambda_k": 0.001, "k0": 0.0}
+    defaults = {"gamma": 0.5, "lambda_k": 0.001, "k0": 0.0, "code_dim": 64}
+    kind_defaults = {"points": {"code_dim": 1}}
     d_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.999))
     g_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.999))
 
@@ -45,7 +46,7 @@ class BEGAN(Variant):
         G, _ = default_pair(spec, self.latent_dim)
         # The code must be a bottleneck (h = 64 << 784 px): for 2-D points that means 1-D,
         # else the auto-encoder is the identity, reconstructs fakes as well as data and D is blind.
-        return G, autoencoder_for(spec, code_dim=1 if spec.kind == "points" else 64)
+        return G, autoencoder_for(spec, code_dim=int(self.hp["code_dim"]))
 
     def recon_loss(self, x: torch.Tensor) -> torch.Tensor:
         return l1_recon(x, self.D(x))

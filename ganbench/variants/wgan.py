@@ -51,6 +51,9 @@ class WGAN(_Critic):
 @register("wgan-gp", family="loss", paper="Gulrajani et al. 2017, arXiv:1704.00028")
 class WGANGP(_Critic):
     defaults = {"gp_weight": 10.0}
+    # The authors' own 2-D toy script (igul222/improved_wgan_training, gan_toy.py: LAMBDA = .1,
+    # "Smaller lambda makes things faster for toy tasks"; Adam(1e-4, beta1 .5, beta2 .9)).
+    kind_defaults = {"points": {"gp_weight": 0.1, "d_betas": (0.5, 0.9), "g_betas": (0.5, 0.9)}}
     d_optim = OptimSpec("adam", lr=1e-4, betas=(0.0, 0.9))
     g_optim = OptimSpec("adam", lr=1e-4, betas=(0.0, 0.9))
 

@@ -1,0 +1,89 @@
+"""Hyper-parameters set from the command line (`--hp key=value`): parsed, checked against the
+variant's known hyper-parameters, written canonically into every row, and hashed into the run
+folder so that differently-configured runs never share a folder (a resume never mixes them)."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ganbench.errors import GanbenchError
+
+HP = tuple[tuple[str, Any], ...]  # sorted (key, value) pairs: hashable, for frozen RunSpecs
+
+
+class HyperParameterError(GanbenchError, ValueError):
+    """Also a ValueError: building a variant with a bad keyword is a value error in Python too."""
+
+
+def parse_value(text: str) -> Any:
+    """A Python literal (`0.1`, `(0.5, 0.9)`, `True`, `'x'`) or, failing that, the bare string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_hp(items: Iterable[str] | None) -> dict[str, Any]:
+    """`["gp_weight=0.1", "d_betas=(0.5,0.9)"]` -> {"gp_weight": 0.1, "d_betas": (0.5, 0.9)}."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not value.strip():
+            raise HyperParameterError(
+                f"--hp expects key=value (e.g. --hp gp_weight=0.1), got {item!r}"
+            )
+        if key in out:
+            raise HyperParameterError(f"--hp {key} given twice; give each key once")
+        out[key] = parse_value(value.strip())
+    return out
+
+
+def _compatible(default: Any, value: Any) -> bool:
+    if default is None:  # "what the data / the class call for": any value of a plain type
+        return isinstance(value, int | float | str | bool | tuple | list)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, tuple | list):
+        return isinstance(value, tuple | list) and len(value) == len(default)
+    return isinstance(value, type(default))
+
+
+def check_hp(variant: str, known: Mapping[str, Any], hp: Mapping[str, Any]) -> None:
+    """Raise a one-line error naming the known keys when `hp` has an unknown key or a wrong type."""
+    unknown = sorted(set(hp) - set(known))
+    if unknown:
+        raise HyperParameterError(
+            f"variant {variant!r} has no hyper-parameter {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    for k, v in hp.items():
+        if not _compatible(known[k], v):
+            raise HyperParameterError(
+                f"variant {variant!r}: --hp {k}={v!r} does not match its default {known[k]!r}; "
+                "give a value of the same kind"
+            )
+
+
+def freeze(hp: Mapping[str, Any]) -> HP:
+    """Sorted, hashable form; lists become tuples."""
+    return tuple(
+        sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in hp.items())
+    )
+
+
+def hp_text(hp: Mapping[str, Any] | HP) -> str:
+    """Canonical text of the overrides, `""` for the defaults: `d_betas=(0.5, 0.9) gp_weight=0.1`."""
+    items = hp.items() if isinstance(hp, Mapping) else hp
+    return " ".join(f"{k}={v!r}" for k, v in sorted(items))
+
+
+def hp_key(hp: Mapping[str, Any] | HP) -> str:
+    """Short stable key for the run folder; `""` for the defaults."""
+    text = hp_text(hp)
+    return hashlib.sha256(text.encode()).hexdigest()[:8] if text else ""

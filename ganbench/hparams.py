@@ -83,7 +83,15 @@ def hp_text(hp: Mapping[str, Any] | HP) -> str:
     return " ".join(f"{k}={v!r}" for k, v in sorted(items))
 
 
-def hp_key(hp: Mapping[str, Any] | HP) -> str:
-    """Short stable key for the run folder; `""` for the defaults."""
-    text = hp_text(hp)
+def hp_key(hp: Mapping[str, Any] | HP | str) -> str:
+    """Short stable key for the run folder (from pairs or the canonical text); `""` for the
+    defaults."""
+    text = hp if isinstance(hp, str) else hp_text(hp)
     return hashlib.sha256(text.encode()).hexdigest()[:8] if text else ""
+
+
+def run_leaf(seed: int, hp: Mapping[str, Any] | HP | str = "") -> str:
+    """The run folder's last part: `seed<k>`, or `seed<k>-hp<key>` for overridden hyper-parameters
+    (`hp` as pairs, or as the row's canonical `hp` text)."""
+    key = hp_key(hp)
+    return f"seed{int(seed)}" + (f"-hp{key}" if key else "")

@@ -68,3 +68,21 @@ def check_output_folder(out: Path) -> None:
     for parent in out.parents:
         if parent.exists() and not parent.is_dir():
             raise OutputError(f"output folder {out}: {parent} is a file; pass --out a folder path")
+
+
+def read_result(folder: Path, redo: str) -> dict[str, Any] | None:
+    """`folder`/result.json, or None when there is none. A corrupt one is moved aside (kept, never
+    deleted) with a warning that says what happens next (`redo`), and None is returned."""
+    from ganbench.log import warn
+
+    path = Path(folder) / "result.json"
+    if not path.exists():
+        return None
+    try:
+        row = read_json(path)
+    except CorruptFileError as exc:
+        aside = path.with_suffix(".json.corrupt")
+        path.replace(aside)
+        warn(f"{exc} (moved to {aside.name}; {redo})")
+        return None
+    return row if isinstance(row, dict) else None

@@ -40,8 +40,16 @@ META_COLUMNS = BASE_COLUMNS + [
     "n_gen",
     "n_real",
     "feature_net_accuracy",
+    "hp",
+    "hp_effective",
+    "generator_conditioned",
+    # convergence curve (ganbench/curves.py): bookkeeping of the run, not a score
+    "converged",
+    "best_step",
+    "curve_eval_seconds",
 ]
-GROUP = ["variant", "dataset"]
+# Runs of one variant with other hyper-parameters are other entries, never averaged together.
+GROUP = ["variant", "dataset", "hp"]
 
 
 def collect_rows(out: Path) -> list[dict[str, Any]]:
@@ -74,10 +82,28 @@ def leaderboard_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     meta = [c for c in rest if c in META_COLUMNS]
     df = df[BASE_COLUMNS + metrics + meta]
     for c in df.columns:  # keep whole numbers whole although some rows lack them (NaN)
+        if _is_bool(df[c]):
+            continue  # true/false stays true/false (converged, stopped_by_time), never 1/0
         col = pd.to_numeric(df[c], errors="coerce") if df[c].dtype == object else df[c]
         if pd.api.types.is_float_dtype(col) and col.notna().any() and (col.dropna() % 1 == 0).all():
             df[c] = col.astype("Int64")
     return df.sort_values(["dataset", "variant", "seed"], kind="stable").reset_index(drop=True)
+
+
+def _is_bool(col: pd.Series) -> bool:
+    vals = col.dropna()
+    return len(vals) > 0 and all(str(v) in ("True", "False") for v in vals)
+
+
+def is_true(v: Any) -> bool:
+    """A true/false cell from a row, a JSON file or a CSV read back (True, "True", "true")."""
+    return v is True or str(v).lower() == "true"  # numpy's bool_ prints as True too
+
+
+def _n_converged(ok: pd.DataFrame) -> float:
+    if "converged" not in ok or not ok["converged"].notna().any():
+        return math.nan
+    return int(sum(map(is_true, ok["converged"])))
 
 
 def metric_columns(df: pd.DataFrame) -> list[str]:
@@ -97,11 +123,13 @@ def summary_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Per (variant, dataset): run counts by status, then mean/std/ci95 of each metric over ok runs."""
     metrics = metric_columns(df)
     out = []
-    for (variant, dataset), g in df.groupby(GROUP, sort=True):
+    df = df.assign(hp=df["hp"].fillna("") if "hp" in df else "")
+    for (variant, dataset, hp), g in df.groupby(GROUP, sort=True):
         ok = g[g["status"] == "ok"]
         rec: dict[str, Any] = {
             "variant": variant,
             "dataset": dataset,
+            "hp": hp,
             "preset": ",".join(sorted(set(map(str, g["preset"])))),
             "features": ",".join(
                 sorted({str(f) for f in g["features"] if isinstance(f, str) and f})
@@ -110,6 +138,9 @@ def summary_frame(df: pd.DataFrame) -> pd.DataFrame:
             "n_ok": len(ok),
             "n_diverged": int((g["status"] == "diverged").sum()),
             "n_failed": int((g["status"] == "failed").sum()),
+            # ok runs whose curve was steady at the end (curves.converged); the others are not
+            # results. NaN when no ok run has a curve (results from before curves existed).
+            "n_converged": _n_converged(ok),
             "wall_seconds_mean": float(g["wall_seconds"].mean()),
         }
         for m in metrics:
@@ -118,7 +149,10 @@ def summary_frame(df: pd.DataFrame) -> pd.DataFrame:
             rec[f"{m}_std"] = float(vals.std(ddof=1)) if vals.notna().sum() > 1 else math.nan
             rec[f"{m}_ci95"] = ci95_halfwidth(vals)
         out.append(rec)
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    if "n_converged" in frame:  # a count, blank where unknown (never 0.0)
+        frame["n_converged"] = frame["n_converged"].astype("Int64")
+    return frame
 
 
 def write_leaderboards(out: Path) -> tuple[Path, Path] | None:

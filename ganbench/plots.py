@@ -1,5 +1,7 @@
 """Report figures (matplotlib, Agg): metric bars with 95% CI whiskers, quality against cost, loss
-curves. Every function takes plain frames/paths and writes one PNG."""
+curves, convergence curves (metric against step, mean and min-max band over seeds). Every
+function takes plain frames/paths and writes one PNG. Rows that did not converge are grey and never
+marked best."""
 
 from __future__ import annotations
 
@@ -38,10 +40,20 @@ def spans_decades(values: list[float], ratio: float = 50.0) -> bool:
     return bool(vals) and min(vals) > 0 and max(vals) / min(vals) > ratio
 
 
-def _best_index(metric: str, means: list[float], refs: list[float | None]) -> set[int]:
-    from ganbench.report import best_rows
+NOT_CONVERGED = "#c7c7c7"  # grey: the run did not converge, its number is not a result
 
-    return best_rows(metric, means, refs)
+
+def _best_index(metric: str, rows: pd.DataFrame) -> set[int]:
+    """The best row among those that converged (report.best_rows on report.converged_means)."""
+    from ganbench.report import best_rows, converged_means
+
+    return best_rows(metric, converged_means(rows, metric), references(rows, metric))
+
+
+def _not_converged(rows: pd.DataFrame) -> list[bool]:
+    from ganbench.report import not_converged
+
+    return not_converged(rows.reset_index(drop=True))
 
 
 def metric_bars(
@@ -78,9 +90,13 @@ def metric_bars(
         names, n = list(rows["variant"]), len(rows)
         means = [float(v) for v in rows[f"{m}_mean"]]
         ci = [0.0 if pd.isna(v) else float(v) for v in rows[f"{m}_ci95"]]
-        best = _best_index(m, means, references(rows, m))
+        best = _best_index(m, rows)
+        nc = _not_converged(rows)
         colors = [
-            BEST if i in best else (EXTERNAL if names[i] in external else BASE) for i in range(n)
+            BEST
+            if i in best
+            else (NOT_CONVERGED if nc[i] else (EXTERNAL if names[i] in external else BASE))
+            for i in range(n)
         ]
         y = range(n)
         vals = [0.0 if math.isnan(v) else v for v in means]
@@ -118,11 +134,13 @@ def quality_vs_cost(
     for ax, m in zip(axes[0], metrics, strict=False):
         y = [float(v) for v in summary[f"{m}_mean"]]
         ci = [0.0 if pd.isna(v) else float(v) for v in summary[f"{m}_ci95"]]
-        best = _best_index(m, y, references(summary, m))
+        best = _best_index(m, summary)
+        nc = _not_converged(summary)
         for i, name in enumerate(summary["variant"]):
             if math.isnan(y[i]):
                 continue
             c = BEST if i in best else (EXTERNAL if name in external else BASE)
+            c = NOT_CONVERGED if nc[i] else c
             ax.errorbar(
                 x[i],
                 y[i],
@@ -204,6 +222,77 @@ def loss_curves(
             ax.legend(fontsize=6, loc="best")
     for k in range(len(runs), nrows * ncols):
         axes[k // ncols][k % ncols].axis("off")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def read_curve_frame(path: Path) -> pd.DataFrame | None:
+    """curve.csv as a frame, or None when it is missing or unreadable."""
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError):
+        return None
+    return df if "step" in df and len(df) else None
+
+
+def convergence_curves(
+    runs: dict[str, list[Path]],
+    metrics: list[str],
+    path: Path,
+    title: str = "",
+    not_converged: set[str] | None = None,
+) -> Path | None:
+    """One panel per curve metric: every variant on it, the mean over seeds at each evaluated step
+    as a line and the seeds' min-max as a band, log-scaled steps. Variants that did not converge
+    are dashed and say so in the legend."""
+    not_converged = not_converged or set()
+    curves = {
+        v: [c for c in (read_curve_frame(p) for p in ps if p.exists()) if c is not None]
+        for v, ps in runs.items()
+    }
+    curves = {v: cs for v, cs in curves.items() if cs}
+    metrics = [m for m in metrics if any(m in c for cs in curves.values() for c in cs)]
+    if not curves or not metrics:
+        return None
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6.2 * len(metrics), 4.4), squeeze=False)
+    tab20 = plt.get_cmap("tab20").colors
+    colors = tab20[::2] + tab20[1::2]  # ten distinct hues first, then their light twins
+    for ax, m in zip(axes[0], metrics, strict=True):
+        for k, (variant, cs) in enumerate(curves.items()):
+            stacked = pd.concat([c[["step", m]] for c in cs if m in c])
+            g = stacked.groupby("step")[m]
+            steps = g.mean().index.to_numpy()
+            color = colors[k % len(colors)]
+            dashed = variant in not_converged
+            label = f"{variant} (not converged)" if dashed else variant
+            ax.plot(
+                steps,
+                g.mean().to_numpy(),
+                color=color,
+                lw=1.3,
+                ls="--" if dashed else "-",
+                marker="o" if len(steps) < 8 else None,
+                ms=3,
+                label=label,
+            )
+            if len(cs) > 1:
+                ax.fill_between(
+                    steps, g.min().to_numpy(), g.max().to_numpy(), color=color, alpha=0.15, lw=0
+                )
+        ax.set_xscale("log")
+        values = [float(v) for cs in curves.values() for c in cs if m in c for v in c[m]]
+        if m == "fid" and spans_decades(values):
+            ax.set_yscale("log")
+        ax.set_xlabel("generator step (log)", fontsize=9)
+        ax.set_ylabel(f"{m} {arrow(m)}", fontsize=9)
+        ax.set_title(m, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.tick_params(labelsize=8)
+    axes[0][-1].legend(
+        fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5), ncol=1 + len(curves) // 16
+    )
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()

@@ -97,8 +97,13 @@ def parse_target(text: str) -> Target:
 def check_name(name: str) -> str:
     if not NAME_RE.match(name):
         raise GanbenchError(f"--name {name!r}: use letters, digits and _ . + - only")
+    from ganbench.reference import REFERENCE_VARIANT
     from ganbench.registry import list_variants
 
+    if name == REFERENCE_VARIANT:
+        raise GanbenchError(
+            f"--name {name!r} is the held-out real data's reference row; pick another --name"
+        )
     if any(v.name == name for v in list_variants()):
         raise GanbenchError(
             f"--name {name!r} is a registered variant; pick another --name so its results "
@@ -537,6 +542,9 @@ def evaluate_generator(
             warn(f"{name} {dataset} seed{seed}: failed - {row['error']}")
         else:
             info(f"{name} {dataset} seed{seed}: ok in {row['wall_seconds']:.1f}s")
+    from ganbench.reference import ensure_reference_rows  # the held-out real data beside it
+
+    ensure_reference_rows(out, [(dataset, int(s)) for s in seeds], preset, features, str(dev))
     return EvalOutcome(rows, sum(r["status"] == "failed" for r in rows))
 
 

@@ -56,6 +56,10 @@ def register(
         raise RegistryError(f"variant {name!r} supports nothing; declare 'points' and/or 'image'")
 
     def wrap(cls: type) -> type:
+        if name == "real":
+            raise RegistryError(
+                "variant name 'real' is reserved for the real-data reference row; choose another name"
+            )
         if name in _REGISTRY:
             raise RegistryError(
                 f"variant name {name!r} is already registered by {_REGISTRY[name].cls.__module__}; "

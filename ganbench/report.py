@@ -25,8 +25,10 @@ import pandas as pd
 from ganbench import __version__
 from ganbench.directions import arrow, badness, direction, references
 from ganbench.errors import GanbenchError
+from ganbench.hparams import run_leaf
 from ganbench.io import write_text_atomic
 from ganbench.leaderboard import write_leaderboards
+from ganbench.reference import REFERENCE_LABEL, drop_reference, is_reference
 
 ASSETS = "report_assets"
 # Preferred headline metrics (first present wins): ranks the table and picks the cost plot's axes.
@@ -45,6 +47,7 @@ class Cell:
     text: str
     best: bool = False
     title: str = ""
+    muted: bool = False  # greyed: a number that is not a result (its run did not converge)
 
 
 @dataclass
@@ -79,6 +82,8 @@ class Section:
 def _fmt(v: Any, digits: int = 4) -> str:
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return "–"
+    if type(v).__name__ in ("bool", "bool_"):  # Python's or NumPy's
+        return str(v).lower()  # converged, stopped_by_time: true / false, never 1 / 0
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -196,8 +201,40 @@ def constant_metrics(summ: pd.DataFrame, metrics: list[str]) -> list[str]:
     return out
 
 
-def _leaderboard_table(summ: pd.DataFrame, metrics: list[str], origins: dict[str, str]) -> Table:
-    best = {m: best_rows(m, list(summ[f"{m}_mean"]), references(summ, m)) for m in metrics}
+NOT_CONVERGED = "not converged"
+NOT_CONVERGED_NOTE = (
+    "Rows marked “not converged” (greyed, unranked, listed last) had at least one seed whose "
+    "curve was still moving in the final half of training (docs/metrics.md, “Convergence "
+    "curves”): a non-converged number is not a result, only where training stopped; ★ marks the "
+    "best among converged rows only."
+)
+
+
+def not_converged(summ: pd.DataFrame) -> list[bool]:
+    """Per summary row: True when some ok seed did not converge (n_converged < n_ok). Summaries
+    written before the curves existed have no (or a NaN) n_converged: nothing is marked."""
+    if "n_converged" not in summ:
+        return [False] * len(summ)
+    conv = pd.to_numeric(summ["n_converged"], errors="coerce")
+    ok = pd.to_numeric(summ["n_ok"], errors="coerce")
+    return [bool(c < o) for c, o in zip(conv, ok, strict=True)]
+
+
+def converged_means(summ: pd.DataFrame, metric: str, nc: list[bool] | None = None) -> list[float]:
+    """The metric's means with NaN for rows that did not converge: best marks go to results only."""
+    nc = not_converged(summ) if nc is None else nc
+    return [math.nan if n else float(v) for v, n in zip(summ[f"{metric}_mean"], nc, strict=True)]
+
+
+def _leaderboard_table(
+    summ: pd.DataFrame,
+    metrics: list[str],
+    origins: dict[str, str],
+    reference: pd.DataFrame | None = None,
+) -> Table:
+    """The ranked variants, then the reference row(s) (unranked, never marked best)."""
+    nc = not_converged(summ)
+    best = {m: best_rows(m, converged_means(summ, m, nc), references(summ, m)) for m in metrics}
     headers = ["#", "variant", "runs ok"] + [f"{m} {arrow(m)}".strip() for m in metrics]
     headers.append("s/run")
     rows = []
@@ -212,12 +249,20 @@ def _leaderboard_table(summ: pd.DataFrame, metrics: list[str], origins: dict[str
             extra.append(f"{int(r['n_failed'])} failed")
         if extra:
             runs += f" ({', '.join(extra)})"
-        cells = [Cell(str(i + 1)), Cell(f"{r['variant']}{tag}"), Cell(runs)]
+        if nc[i]:
+            tag += f" · {NOT_CONVERGED} ({int(r['n_converged'])}/{int(r['n_ok'])} converged)"
+        rank = "–" if nc[i] else str(i + 1)
+        cells = [Cell(rank), Cell(f"{r['variant']}{tag}", muted=nc[i]), Cell(runs)]
         for m in metrics:
             mean, ci = float(r[f"{m}_mean"]), float(r[f"{m}_ci95"])
-            cells.append(Cell(_fmt_ci(mean, ci), i in best[m], "best" if i in best[m] else ""))
+            title = "best" if i in best[m] else (NOT_CONVERGED if nc[i] else "")
+            cells.append(Cell(_fmt_ci(mean, ci), i in best[m], title, muted=nc[i]))
         cells.append(Cell(_fmt(float(r["wall_seconds_mean"]), 3)))
         rows.append(cells)
+    for _, r in (summ.iloc[:0] if reference is None else reference).iterrows():
+        cells = [Cell(""), Cell(REFERENCE_LABEL), Cell(f"{int(r['n_ok'])}/{int(r['n_seeds'])}")]
+        cells += [Cell(_fmt_ci(float(r[f"{m}_mean"]), float(r[f"{m}_ci95"]))) for m in metrics]
+        rows.append(cells + [Cell(_fmt(float(r["wall_seconds_mean"]), 3))])
     return Table(headers, rows)
 
 
@@ -233,8 +278,20 @@ def _rank(summ: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
         ],
         index=summ.index,
     ).fillna(math.inf)
-    ranked = summ.assign(_k=key).sort_values(["_k", "variant"]).drop(columns="_k")
+    # rows that did not converge come after every result, whatever their number
+    ranked = summ.assign(_k=key, _nc=not_converged(summ))
+    ranked = ranked.sort_values(["_nc", "_k", "variant"]).drop(columns=["_k", "_nc"])
     return ranked.reset_index(drop=True)
+
+
+def _mode_given(board: pd.DataFrame, dataset: str) -> set[str]:
+    """Variants whose generator is handed the label on a dataset whose labels are its modes
+    (the 2-D mixtures): their coverage is not comparable with the others'."""
+    g = board[board["dataset"] == dataset]
+    if "generator_conditioned" not in g or "hq_fraction" not in g or g["hq_fraction"].isna().all():
+        return set()
+    flag = g["generator_conditioned"].astype(str).str.lower() == "true"
+    return {str(v) for v in g.loc[flag, "variant"]}
 
 
 def _first_ok_seed(board: pd.DataFrame, variant: str, dataset: str) -> int | None:
@@ -243,14 +300,16 @@ def _first_ok_seed(board: pd.DataFrame, variant: str, dataset: str) -> int | Non
     return None if ok.empty else int(ok["seed"].iloc[0])
 
 
-def _run_folder(out: Path, variant: str, dataset: str, seed: int) -> Path:
-    return out / "runs" / str(variant) / str(dataset) / f"seed{int(seed)}"
+def _run_folder(out: Path, variant: str, dataset: str, seed: int, hp: Any = "") -> Path:
+    hp = hp if isinstance(hp, str) else ""  # a missing `hp` cell reads as NaN
+    return out / "runs" / str(variant) / str(dataset) / run_leaf(seed, hp)
 
 
 def _memorization(rd: ReportData, dataset: str, metrics: list[str]) -> list[Any]:
     g = rd.board[(rd.board["dataset"] == dataset) & (rd.board["status"] == "ok")]
+    g = drop_reference(g)  # real held-out data is no memorization suspect
     pics = [
-        (r, _run_folder(rd.out, r["variant"], dataset, r["seed"]) / "closest_pairs.png")
+        (r, _run_folder(rd.out, r["variant"], dataset, r["seed"], r.get("hp")) / "closest_pairs.png")
         for _, r in g.iterrows()
     ]
     pics = [(r, p) for r, p in pics if p.exists()]
@@ -312,11 +371,56 @@ def _failures(rd: ReportData, dataset: str) -> Table | None:
     )
 
 
+CURVE_METRICS = ["modes_covered", "hq_fraction", "fid"]  # points: the first two; images: fid
+
+
+def _convergence_blocks(
+    rd: ReportData, dataset: str, summ: pd.DataFrame, assets: Path
+) -> list[Any]:
+    """The not-converged note (when the runs have curves) and the metric-against-steps chart."""
+    from ganbench import plots
+
+    nc = not_converged(summ)
+    blocks: list[Any] = []
+    if "n_converged" in summ and pd.to_numeric(summ["n_converged"], errors="coerce").notna().any():
+        done = [str(v) for v, n in zip(summ["variant"], nc, strict=True) if not n]
+        blocks.append(
+            f"Converged (every ok seed): {len(done)} of {len(summ)} variant(s). "
+            + NOT_CONVERGED_NOTE
+        )
+    board = rd.board[rd.board["dataset"] == dataset]
+    runs = {
+        str(v): [
+            _run_folder(rd.out, v, dataset, s) / "curve.csv"
+            for s in board[(board["variant"] == v) & (board["status"] == "ok")]["seed"]
+        ]
+        for v in summ["variant"]
+    }
+    stuck = {str(v) for v, n in zip(summ["variant"], nc, strict=True) if n}
+    chart = plots.convergence_curves(
+        runs, CURVE_METRICS, assets / f"{dataset}_curves.png", not_converged=stuck
+    )
+    if chart is not None:
+        blocks.append(Section("Convergence curves", 3))
+        blocks.append(
+            Image(
+                chart,
+                "Cheap metrics evaluated during training (curve.csv of each run): line = mean "
+                "over seeds, band = the seeds' min-max, log step axis; dashed = not converged.",
+            )
+        )
+    return blocks
+
+
 def dataset_section(rd: ReportData, dataset: str, assets: Path) -> Section:
     summ = rd.summary[rd.summary["dataset"] == dataset].reset_index(drop=True)
-    metrics = _present(summ, summary_metrics(rd.summary))
-    summ = _rank(summ, metrics)
     origins = _origin_map(rd.board)
+    is_ref = [is_reference(v, origins.get(str(v))) for v in summ["variant"]]
+    ref, summ = summ[is_ref], summ[[not r for r in is_ref]].reset_index(drop=True)
+    metrics = _present(summ, summary_metrics(rd.summary))
+    given = _mode_given(rd.board, dataset)
+    cond = summ[summ["variant"].isin(given)].reset_index(drop=True)
+    summ = _rank(summ[~summ["variant"].isin(given)].reset_index(drop=True), metrics)
     external = {v for v, o in origins.items() if o in ("external", "plugin")}
     sec = Section(f"Dataset: {dataset}", anchor=f"ds-{dataset}")
     seeds = sorted({int(s) for s in rd.board[rd.board["dataset"] == dataset]["seed"]})
@@ -326,8 +430,25 @@ def dataset_section(rd: ReportData, dataset: str, assets: Path) -> Section:
         "half-width (Student t over seeds; no ± with one seed). ↑ higher is better, ↓ lower is "
         "better, →t closer to t is better; ★ marks the best mean per metric."
         + (f" Ranked by {heads[0]}." if heads else "")
+        + (
+            f" Last row, {REFERENCE_LABEL}: the held-out real data scored as a generator by the "
+            "same code with the same sample counts (images: the test split; 2-D: fresh samples "
+            "of the true mixture), what real data gets on each metric; never ranked or marked."
+            if len(ref)
+            else ""
+        )
     )
-    sec.blocks.append(_leaderboard_table(summ, metrics, origins))
+    sec.blocks.append(_leaderboard_table(summ, metrics, origins, ref))
+    if len(cond):
+        sec.blocks.append(Section("Generators given the mode (ranked apart)", 3))
+        sec.blocks.append(
+            "These generators are told the label, which on a Gaussian mixture is the mode index: "
+            "their mode coverage is given, not earned, so they are never ranked against the "
+            "unconditional variants above (`generator_conditioned` = true in the CSV)."
+        )
+        sec.blocks.append(_leaderboard_table(_rank(cond, metrics), metrics, origins, ref))
+    everyone = pd.concat([summ, cond], ignore_index=True)  # pictures and curves: all variants
+    sec.blocks.extend(_convergence_blocks(rd, dataset, everyone, assets))
     from ganbench import plots
 
     same = constant_metrics(summ, metrics)
@@ -354,13 +475,18 @@ def dataset_section(rd: ReportData, dataset: str, assets: Path) -> Section:
         sec.blocks.append(Image(cost, width="80%"))
     sec.blocks.append(Section("Samples", 3))
     imgs, missing = [], []
-    for v in summ["variant"]:
+    for v in everyone["variant"]:
         seed = _first_ok_seed(rd.board, v, dataset)
         p = None if seed is None else _run_folder(rd.out, v, dataset, seed) / "samples.png"
         if p is not None and p.exists():
             imgs.append(Image(p, f"{v} · seed {seed}"))
         else:
             missing.append(str(v))
+    for v in ref["variant"]:  # what real samples look like, last and labelled
+        seed = _first_ok_seed(rd.board, v, dataset)
+        p = None if seed is None else _run_folder(rd.out, v, dataset, seed) / "samples.png"
+        if p is not None and p.exists():
+            imgs.append(Image(p, f"{REFERENCE_LABEL} · seed {seed}"))
     if imgs:
         kind = "scatter over the real mixture (grey)" if dataset in ("ring8", "grid25") else "grid"
         sec.blocks.append(f"One seed per variant (the first that finished), as a {kind}.")
@@ -376,7 +502,7 @@ def dataset_section(rd: ReportData, dataset: str, assets: Path) -> Section:
             _run_folder(rd.out, v, dataset, s) / "losses.csv"
             for s in rd.board[(rd.board["variant"] == v) & (rd.board["dataset"] == dataset)]["seed"]
         ]
-        for v in summ["variant"]
+        for v in everyone["variant"]
     }
     curves = plots.loss_curves(runs, assets / f"{dataset}_losses.png")
     if curves is not None:
@@ -405,7 +531,7 @@ def metadata_section(rd: ReportData) -> Section:
     sec = Section("Run metadata", anchor="metadata")
     budgets = []
     cols = [c for c in ("dataset", "preset", "budget_steps", "batch_size") if c in b]
-    for _, r in b[cols].drop_duplicates().iterrows():
+    for _, r in drop_reference(b)[cols].drop_duplicates().iterrows():  # the reference trains not
         budgets.append(" ".join(f"{c}={_fmt(r[c])}" for c in cols))
     rows = [
         ("output folder", str(rd.out.resolve())),
@@ -443,6 +569,9 @@ def metadata_section(rd: ReportData) -> Section:
             "wall_seconds",
             "train_seconds",
             "eval_seconds",
+            "converged",
+            "best_step",
+            "curve_eval_seconds",
             "device",
             "features",
             "stopped_by_time",
@@ -483,7 +612,15 @@ td.best::after{content:" ★";color:#d62728}.wrap td{white-space:normal;text-ali
 .gallery.wide{grid-template-columns:repeat(auto-fill,minmax(560px,1fr))}
 td:nth-child(2){position:sticky;left:0;background:#fff;font-weight:600}
 details summary{cursor:pointer;color:#4c72b0;margin:6px 0}
+td.nc,td.nc:nth-child(2){color:#9a9a9a;font-weight:400}
 """
+
+
+def _td_class(c: Cell) -> str:
+    names = [n for n, on in (("best", c.best), ("nc", c.muted)) if on]
+    if len(names) > 1:
+        return f' class="{" ".join(names)}"'
+    return f" class={names[0]}" if names else ""
 
 
 def _html_block(block: Any, out: Path) -> str:
@@ -500,7 +637,7 @@ def _html_block(block: Any, out: Path) -> str:
         body = "".join(
             "<tr>"
             + "".join(
-                f"<td{' class=best' if c.best else ''}"
+                f"<td{_td_class(c)}"
                 f"{f' title={chr(34)}{e(c.title)}{chr(34)}' if c.title else ''}>{e(c.text)}</td>"
                 for c in row
             )
@@ -551,6 +688,8 @@ def render_html(sections: list[Section], out: Path, title: str) -> str:
 
 def _md_cell(c: Cell) -> str:
     text = c.text.replace("|", "\\|")
+    if c.muted and text not in ("", "–"):
+        text = f"_{text}_"  # Markdown has no grey: italics, with the row's "not converged" tag
     return f"**{text}** ★" if c.best else text
 
 

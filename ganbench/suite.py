@@ -24,14 +24,14 @@ from ganbench.data import DEFAULT_DATASETS, get_dataset
 from ganbench.data.registry import check_dataset_name
 from ganbench.errors import GanbenchError
 from ganbench.evaluate import evaluate
+from ganbench.hparams import HP, check_hp, freeze, hp_text, run_leaf
 from ganbench.io import (
-    CorruptFileError,
-    read_json,
+    read_result,
     save_torch_atomic,
     write_json_atomic,
     write_text_atomic,
 )
-from ganbench.log import info, progress, stage, warn
+from ganbench.log import info, progress, stage
 from ganbench.pictures import save_samples_picture
 from ganbench.registry import VariantInfo, get_variant, list_variants
 from ganbench.seeding import make_generator, resolve_device, seed_everything
@@ -51,9 +51,11 @@ class RunSpec:
     budget: Budget
     device: str
     features: str = "auto"
+    hp: HP = ()  # --hp overrides of the variant's defaults, sorted (key, value) pairs
 
     def folder(self, out: Path) -> Path:
-        return Path(out) / RUNS_DIR / self.variant / self.dataset / f"seed{self.seed}"
+        """runs/<variant>/<dataset>/seed<k>, with -hp<key> when hyper-parameters are overridden."""
+        return Path(out) / RUNS_DIR / self.variant / self.dataset / run_leaf(self.seed, self.hp)
 
 
 def plan_runs(
@@ -66,10 +68,14 @@ def plan_runs(
     batch_size: int | None = None,
     max_seconds: float | None = None,
     features: str = "auto",
+    hp: dict[str, Any] | None = None,
 ) -> list[RunSpec]:
-    """Every run to do, validated (names, budget, device) before anything is written.
+    """Every run to do, validated (names, budget, device, hyper-parameters) before anything is
+    written.
 
     variants=None means all registered; datasets=None means each variant's default datasets.
+    `hp` overrides hyper-parameters of every variant planned; a key a variant does not know is an
+    error naming the keys it knows.
     """
     p: Preset = get_preset(preset)
     dev = str(resolve_device(device))
@@ -83,8 +89,11 @@ def plan_runs(
     specs = []
     for vinfo in infos:
         targets = datasets or p.datasets or DEFAULT_DATASETS
+        planned = 0
         for d in targets:
             ds = get_dataset(d).spec
+            if not datasets and p.first_dataset_only and planned:
+                break  # the preset trains each variant on the first of its datasets it supports
             if not vinfo.supports_data(ds.kind, ds.num_classes):
                 if datasets and variants is not None:
                     raise GanbenchError(
@@ -93,8 +102,12 @@ def plan_runs(
                     )
                 continue
             budget = override_budget(p.budget_for(ds.kind), steps, batch_size, max_seconds)
+            if hp:
+                check_hp(vinfo.name, vinfo.cls.known_hparams(ds.kind), hp)
+            frozen = freeze(hp or {})
+            planned += 1
             for s in seeds:
-                specs.append(RunSpec(vinfo.name, d, int(s), preset, budget, dev, features))
+                specs.append(RunSpec(vinfo.name, d, int(s), preset, budget, dev, features, frozen))
     from ganbench.metrics.features import check_feature_space  # fail fast, before any training
 
     check_feature_space(features, sorted({spec.dataset for spec in specs}))
@@ -117,23 +130,15 @@ def base_row(spec: RunSpec, info: VariantInfo | None = None) -> dict[str, Any]:
         "budget_steps": spec.budget.steps,
         "family": info.family if info else "",
         "origin": "plugin" if info and info.external else "builtin",
+        "hp": hp_text(spec.hp),
     }
 
 
 def load_done(folder: Path) -> dict[str, Any] | None:
     """The finished result in `folder`, or None when the run must (re)run. A corrupt result is
     moved aside (kept, never deleted) with a warning, and the run is redone."""
-    path = folder / "result.json"
-    if not path.exists():
-        return None
-    try:
-        row = read_json(path)
-    except CorruptFileError as exc:
-        aside = path.with_suffix(".json.corrupt")
-        path.replace(aside)
-        warn(f"{exc} (moved to {aside.name}; re-running this run)")
-        return None
-    return row if isinstance(row, dict) and row.get("status") in DONE else None
+    row = read_result(folder, "re-running this run")
+    return row if row is not None and row.get("status") in DONE else None
 
 
 def make_sampler(variant, device: torch.device, generator: torch.Generator):
@@ -161,8 +166,32 @@ def history_csv(history: dict[str, list[float]]) -> str:
     return buf.getvalue()
 
 
-def run_one(spec: RunSpec, out: Path, log_every: int) -> dict[str, Any]:
-    """Train and score one run; always returns a row (status ok / diverged / failed)."""
+def _curve_recorder(spec: RunSpec, variant: Any, data: Any, device: torch.device):
+    """The convergence curve's on_checkpoint callback for one run (ganbench/curves.py): its own
+    evaluation noise, re-seeded identically at every checkpoint so the curve sees the same z."""
+    from ganbench.curves import EVAL_SEED_OFFSET, CurveEvaluator, CurveRecorder
+
+    t = time.perf_counter()
+    evaluator = CurveEvaluator(data, spec.features, device)  # real features: once per run
+    eval_gen = make_generator(spec.seed + EVAL_SEED_OFFSET, device)
+
+    def fresh_sampler():
+        eval_gen.manual_seed(spec.seed + EVAL_SEED_OFFSET)
+        return make_sampler(variant, device, eval_gen)
+
+    recorder = CurveRecorder(evaluator, fresh_sampler)
+    recorder.eval_seconds = time.perf_counter() - t  # the set-up is part of the curve's cost
+    return recorder
+
+
+def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> dict[str, Any]:
+    """Train and score one run; always returns a row (status ok / diverged / failed).
+
+    curves: evaluate the generator on eval_schedule(budget steps) during training, write
+    curve.csv and add converged / best_step / curve_eval_seconds to the row (ganbench/curves.py);
+    the final row's metrics are the same either way."""
+    from ganbench.curves import best_step, converged, curve_csv, eval_schedule, kind_of
+
     folder = spec.folder(out)
     info = get_variant(spec.variant)
     row = base_row(spec, info)
@@ -173,11 +202,24 @@ def run_one(spec: RunSpec, out: Path, log_every: int) -> dict[str, Any]:
             torch.set_num_threads(1)  # results must not depend on --jobs; see run_suite
         seed_everything(spec.seed)
         data = get_dataset(spec.dataset)
-        variant = info.cls(data.spec)
+        variant = info.cls(data.spec, **dict(spec.hp))
+        row["hp_effective"] = hp_text(variant.hp)
+        row["generator_conditioned"] = variant.generator_conditioned()
         gen = make_generator(spec.seed, device)
         tag = f"{spec.variant} {spec.dataset} seed{spec.seed}"
+        recorder = _curve_recorder(spec, variant, data, device) if curves else None
         with progress(f"{tag} training", spec.budget.steps) as bar:
-            res = train(variant, data, spec.budget, device, gen, log_every, progress=bar)
+            res = train(
+                variant,
+                data,
+                spec.budget,
+                device,
+                gen,
+                log_every,
+                progress=bar,
+                checkpoints=eval_schedule(spec.budget.steps) if recorder else (),
+                on_checkpoint=recorder,
+            )
         row.update(
             steps=res.steps_done,
             train_seconds=round(res.wall_seconds, 3),
@@ -185,6 +227,14 @@ def run_one(spec: RunSpec, out: Path, log_every: int) -> dict[str, Any]:
         )
         folder.mkdir(parents=True, exist_ok=True)
         write_text_atomic(folder / "losses.csv", history_csv(res.history))
+        if recorder is not None:
+            kind = kind_of(data)
+            write_text_atomic(folder / "curve.csv", curve_csv(recorder.rows, recorder.columns))
+            row.update(
+                converged=res.diverged_step is None and converged(recorder.rows, kind),
+                best_step=best_step(recorder.rows, kind),
+                curve_eval_seconds=round(recorder.eval_seconds, 3),
+            )
         if res.diverged_step is not None:
             row.update(status="diverged", diverged_step=res.diverged_step)
         else:
@@ -283,6 +333,9 @@ def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
             }
             for fut in as_completed(futures):
                 report(futures[fut], fut.result())
+    from ganbench.reference import ensure_reference_for_specs  # held-out real data, scored
+
+    ensure_reference_for_specs(out, specs)
     write_leaderboards(out)
     failed = sum(r["status"] == "failed" for r in rows[skipped:])
     return SuiteOutcome(rows, len(todo), skipped, failed)

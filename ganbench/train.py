@@ -2,14 +2,22 @@
 
 Per step it only launches the math: losses stay on the device in a buffer and come to the host once
 every `log_every` steps, where divergence (a non-finite loss) is located to its exact step.
+
+`checkpoints` / `on_checkpoint`: a callback (e.g. the convergence curve, ganbench/curves.py) run
+after the generator update of the listed steps. It cannot change training: it runs under no_grad
+with the global RNGs (Python, NumPy, torch CPU and CUDA) saved and restored, every module's
+train/eval flag and buffers (batch-norm running statistics) restored, and its time kept off the
+training clock (so a `max_seconds` cap stops at the same step with or without it).
 """
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from ganbench.config import Budget
@@ -45,9 +53,32 @@ class TrainResult:
     diverged_step: int | None = None  # first generator step whose losses were not finite
     stopped_by_time: bool = False
     history: dict[str, list[float]] = field(default_factory=dict)  # "step" + one list per loss
+    checkpoint_seconds: float = 0.0  # time spent in on_checkpoint (not in wall_seconds)
 
 
 ProgressFn = Callable[[int, int], None]
+
+
+def isolated_call(variant: Variant, fn: Callable[[], None]) -> None:
+    """Run fn() so that the training that follows cannot tell it ran: no autograd, RNG states,
+    module modes and buffers (BN running stats, which a module left in train mode would update)
+    put back as they were."""
+    modules = list(variant.modules().values())
+    modes = [[m.training for m in mod.modules()] for mod in modules]
+    buffers = [{k: b.clone() for k, b in mod.named_buffers()} for mod in modules]
+    py_state, np_state = random.getstate(), np.random.get_state()
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    try:
+        with torch.random.fork_rng(devices=cuda), torch.no_grad():
+            fn()
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        for mod, flags, bufs in zip(modules, modes, buffers, strict=True):
+            for m, flag in zip(mod.modules(), flags, strict=True):
+                m.train(flag)
+            for k, b in mod.named_buffers():
+                b.copy_(bufs[k])
 
 
 def train(
@@ -58,8 +89,13 @@ def train(
     generator: torch.Generator,
     log_every: int = 50,
     progress: ProgressFn | None = None,
+    checkpoints: Sequence[int] = (),
+    on_checkpoint: Callable[[int], None] | None = None,
 ) -> TrainResult:
-    """Train `variant` on `data.train` for `budget`; returns the loss history and what stopped it."""
+    """Train `variant` on `data.train` for `budget`; returns the loss history and what stopped it.
+
+    on_checkpoint(step) runs after the generator update of every step in `checkpoints`, isolated
+    from training (see isolated_call); its time is in `checkpoint_seconds`, not `wall_seconds`."""
     variant.to(device)
     for m in variant.modules().values():
         m.train()
@@ -73,6 +109,7 @@ def train(
     pending: dict[str, list[torch.Tensor]] = {}
     history: dict[str, list[float]] = {"step": []}
     result = TrainResult(0, 0.0, history=history)
+    at = set(checkpoints) if on_checkpoint is not None else set()
     start = time.perf_counter()
 
     def flush(upto_step: int) -> bool:
@@ -116,6 +153,10 @@ def train(
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        if step in at:
+            t = time.perf_counter()
+            isolated_call(variant, lambda: on_checkpoint(step))  # noqa: B023 (called at once)
+            result.checkpoint_seconds += time.perf_counter() - t
 
         pending.setdefault("d_loss", []).append(loss_d.detach())
         pending.setdefault("g_loss", []).append(loss_g.detach())
@@ -128,8 +169,10 @@ def train(
                 break
             if progress is not None:
                 progress(step, budget.steps)
-            if budget.max_seconds is not None and time.perf_counter() - start > budget.max_seconds:
+            elapsed = time.perf_counter() - start - result.checkpoint_seconds
+            # the cap "bites" only when it stops training before the budget's last step
+            if budget.max_seconds is not None and elapsed > budget.max_seconds and step < budget.steps:
                 result.stopped_by_time = True
                 break
-    result.wall_seconds = time.perf_counter() - start
+    result.wall_seconds = time.perf_counter() - start - result.checkpoint_seconds
     return result

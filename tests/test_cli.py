@@ -89,13 +89,13 @@ def test_run_smoke_end_to_end(tmp_out):
     assert code == 0
     board = pd.read_csv(tmp_out / "leaderboard.csv")
     assert list(board.columns[: len(BASE_COLUMNS)]) == BASE_COLUMNS
-    assert len(board) == 8 and set(board["status"]) == {"ok"}
+    assert len(board) == 8 + 4 and set(board["status"]) == {"ok"}  # + real: 2 datasets x 2 seeds
     assert set(board["preset"]) == {"smoke"} and set(board["device"]) == {"cpu"}
     ring = board[board["dataset"] == "ring8"]
     assert ring[MIXTURE_METRICS].notna().all().all()
     assert (ring["modes_total"] == 8).all() and ring["features"].isna().all()
     summary = pd.read_csv(tmp_out / "leaderboard_summary.csv")
-    assert len(summary) == 4 and (summary["n_seeds"] == 2).all()
+    assert len(summary) == 4 + 2 and (summary["n_seeds"] == 2).all()  # + the real reference
     for m in MIXTURE_METRICS:
         assert {f"{m}_mean", f"{m}_std", f"{m}_ci95"} <= set(summary.columns)
     for v in ["gan", "wgan-gp"]:

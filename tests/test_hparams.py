@@ -100,3 +100,40 @@ def test_cli_bad_hp_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and "known:" in err
     assert not out.exists()
+
+
+def test_began_code_size_is_a_hyper_parameter_per_data_kind():
+    cls = get_variant("began").cls
+    assert cls(RING).D.code_dim == 1 and cls(MNIST).hp["code_dim"] == 64
+    assert cls(RING, code_dim=2).D.code_dim == 2
+
+
+def test_the_quick_preset_trains_each_variant_on_its_first_supported_dataset():
+    specs = plan_runs(["gan", "cogan"], None, [0], "quick", "cpu")
+    assert [(s.variant, s.dataset) for s in specs] == [("gan", "ring8"), ("cogan", "mnist")]
+    both = plan_runs(["gan"], ["ring8", "mnist"], [0], "quick", "cpu")  # --dataset: as asked
+    assert [s.dataset for s in both] == ["ring8", "mnist"]
+
+
+def test_sngan_uses_the_papers_resnet_schedule_on_points_and_setting_c_on_images():
+    cls = get_variant("sngan").cls
+    pts, img = cls(RING), cls(MNIST)
+    assert pts.n_critic == 5 and pts.d_optim.betas == (0.0, 0.9) == pts.g_optim.betas
+    assert img.n_critic == 1 and img.d_optim.betas == (0.5, 0.999)
+    assert pts.d_optim.lr == img.d_optim.lr == 2e-4
+
+
+def test_mode_conditioned_generators_are_ranked_apart_on_the_mixtures(tmp_path):
+    from ganbench.report import write_report
+
+    run_suite(plan_runs(["gan", "cgan", "sgan"], ["ring8"], [0], "smoke", "cpu", steps=5), tmp_path)
+    board = pd.read_csv(tmp_path / "leaderboard.csv")
+    given = dict(zip(board["variant"], board["generator_conditioned"].astype(str), strict=False))
+    assert given["cgan"] == "True" and given["gan"] == "False"
+    assert given["sgan"] == "False"  # SGAN's labels reach only its discriminator
+    _, md = write_report(tmp_path)
+    text = md.read_text()
+    head, apart = text.split("Generators given the mode", 1)
+    ring_table = head.rsplit("Dataset: ring8", 1)[1]
+    assert "| cgan" not in ring_table and "cgan" in apart.split("###", 1)[0]
+    assert "gan" in ring_table and "sgan" in ring_table

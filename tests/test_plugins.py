@@ -82,7 +82,7 @@ def test_eval_uint8_images_join_leaderboard_and_report(gens, tmp_path, capsys):
     )
     assert rc == 0
     board = pd.read_csv(out / "leaderboard.csv")
-    assert list(board["origin"]) == ["external", "external"]
+    assert list(board["origin"]) == ["external", "external", "reference", "reference"]
     assert (board["status"] == "ok").all() and board["fid"].notna().all()
     folder = out / "runs" / "noise-digits" / "mnist" / "seed0"
     assert (folder / "samples.png").exists()

@@ -161,7 +161,7 @@ def test_report_cli(fake, tmp_path, capsys):
 def test_smoke_runs_report(smoke):
     html = (smoke / "report.html").read_text()
     board = pd.read_csv(smoke / "leaderboard.csv")
-    assert set(board["variant"]) == {"gan", "wgan-gp"} and (board["status"] == "ok").all()
+    assert set(board["variant"]) == {"gan", "wgan-gp", "real"} and (board["status"] == "ok").all()
     mnist = html.split('id="ds-mnist"')[1].split('id="ds-ring8"')[0]
     ring8 = html.split('id="ds-ring8"')[1]
     for v in ("gan", "wgan-gp"):

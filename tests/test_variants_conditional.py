@@ -93,9 +93,12 @@ def test_sgan_loss_by_hand():
     v.D = Fn(lambda x: torch.cat([x, x.sum(1, keepdim=True)], 1))  # classes 0, 1 and fake = 2
     # real logits [0.1, 0.2, 0.3] (y 0), [0.3, -0.4, -0.1] (y 1)
     # fake = [[1, 0], [-0.4, 0.2]]: logits [1, 0, 1], [-0.4, 0.2, -0.2], class 2
+    # the labelled subset is these two samples (the first of each class in the stream)
     d = (ce([0.1, 0.2, 0.3], 0) + ce([0.3, -0.4, -0.1], 1)) / 2 + (
         ce([1.0, 0.0, 1.0], 2) + ce([-0.4, 0.2, -0.2], 2)
     ) / 2
+    # unlabelled real term: -log(1 - p(fake | x)) on the same real batch
+    d += ((lse(0.1, 0.2, 0.3) - lse(0.1, 0.2)) + (lse(0.3, -0.4, -0.1) - lse(0.3, -0.4))) / 2
     # G: -log(1 - p(fake class)) = -log(p0 + p1)
     g = ((lse(1.0, 0.0, 1.0) - lse(1.0, 0.0)) + (lse(-0.4, 0.2, -0.2) - lse(-0.4, 0.2))) / 2
     assert v.d_loss(REAL, Z, Y).item() == pytest.approx(d, abs=TOL)

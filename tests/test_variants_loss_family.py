@@ -341,7 +341,9 @@ class LinearG(nn.Module):
 @pytest.mark.parametrize("minimax", [True, False])
 def test_unrolled_gan_loss_through_k_sgd_steps(minimax):
     A = [[1.0, 0.5], [-0.5, 1.5]]
-    v = get_variant("unrolled-gan").cls(SPEC, unroll_steps=3, unroll_lr=0.5, minimax=minimax)
+    v = get_variant("unrolled-gan").cls(
+        SPEC, unroll_steps=3, unroll_optim="sgd", unroll_lr=0.5, minimax=minimax
+    )
     v.G, v.D = LinearG(A), Affine(W, B)
     fake = Z @ torch.tensor(A, dtype=torch.float64)
     close(

@@ -46,7 +46,7 @@ INCEPTION_URL = (
 )
 INCEPTION_ENV = "GANBENCH_INCEPTION_WEIGHTS"
 FEATURE_CHOICES = ("auto", "mnist-cnn", "inception")
-PROJECT_DATASETS = ("mnist", "stacked-mnist")  # 28x28 digits, 1 or 3 channels
+PROJECT_DATASETS = ("mnist", "stacked-mnist", "mnist-full", "stacked-mnist-full")  # 28x28 digits
 
 
 class MnistCNNExtractor(FeatureExtractorBase):

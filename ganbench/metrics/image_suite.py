@@ -6,7 +6,9 @@ Columns (each beside its real-data reference where one exists):
   msssim_gen, msssim_real                     MS-SSIM, random pairs, 176 px (metrics/diversity.py)
   nn_ratio, authenticity, authenticity_real,
   ct_z                                        memorization vs train (metrics/memorization.py)
-  modes_covered, modes_total, reverse_kl      classifier modes, mnist / stacked-mnist
+  modes_covered, modes_significant,
+  modes_total, reverse_kl                     classifier modes, mnist / stacked-mnist; significant:
+                                              >= SIGNIFICANT_SHARE of the uniform share
                                               (metrics/classifier_modes.py)
   feature_net_accuracy                        held-out accuracy of the project classifier
 

@@ -104,6 +104,16 @@ class Variant:
         self.g_optim = _with(type(self).g_optim, self.hp["g_lr"], self.hp["g_betas"])
         self.logs: dict[str, torch.Tensor] = {}
         self.G, self.D = self.build(spec)
+        # What the run really used, for the row's `hp_effective`: the Nones resolved (after
+        # build, which may set latent_dim).
+        self.hp.update(
+            latent_dim=self.latent_dim,
+            n_critic=self.n_critic,
+            d_lr=self.d_optim.lr,
+            g_lr=self.g_optim.lr,
+            d_betas=self.d_optim.betas,
+            g_betas=self.g_optim.betas,
+        )
 
     # --- what subclasses define -------------------------------------------------------------
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:

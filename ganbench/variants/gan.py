@@ -42,5 +42,10 @@ class DCGAN(Variant):
 @register("gan", family="loss", paper="Goodfellow et al. 2014, arXiv:1406.2661")
 class GAN(DCGAN):
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
-        # The 2014 paper's networks are fully connected, also for MNIST.
-        return MLPGenerator(self.latent_dim, spec.shape), MLPDiscriminator(spec.shape)
+        # The 2014 paper's networks are fully connected, also for MNIST (256 wide there); on 2-D
+        # data every variant uses the shared MLP pair, so gan and dcgan are one model on points.
+        if spec.kind == "points":
+            return super().build(spec)
+        return MLPGenerator(self.latent_dim, spec.shape, hidden=256), MLPDiscriminator(
+            spec.shape, hidden=256
+        )

@@ -7,11 +7,21 @@ Code, as the paper's MNIST experiment: one categorical code of 10 classes (n_mod
 mixtures) and 2 continuous codes U(-1, 1); noise z of 62 dims on images (2 on the mixtures).
 Q shares D's body and adds FC.128-lReLU -> (10 logits, 2 means); the continuous codes are a
 factored Gaussian with fixed unit variance, so their -log Q is ½||c - μ||² (constant dropped).
-λ = 1 for both code terms.
 
-The two-optimizer harness splits it as follows: D's step minimises the GAN loss plus λ·(-L_I) on
-that step's fakes, updating D's body, D's head and Q's head (Q is maximised over, with D's
-parameters); G's step minimises the non-saturating GAN loss plus λ·(-L_I) through G.
+Updates, as the authors' release (openai/InfoGAN, infogan_trainer.py and regularized_gan.py):
+Q's head is built inside D's variable scope ("d_net"), so D's optimizer updates it, and both
+losses subtract λ·MI: D's step minimises the GAN loss + λ·(-L_I) on that step's fakes, G's step
+the non-saturating GAN loss + λ·(-L_I) through G. This is the paper's min_{G,Q} max_D V - λ L_I
+with Q sharing D's body: D's adversarial head gets only the GAN gradient, Q's head only the L_I
+gradient, the shared body both (tested). PyTorch-GAN instead runs a third optimizer step on
+L_I over G and all of D, i.e. two G updates per iteration; we follow the authors.
+
+λ: the paper sets λ = 1 for discrete codes and says a smaller λ is "typically" used for
+continuous codes, so that λ L_I (a differential entropy) is on the GAN loss's scale; it gives no
+number. The authors' MNIST launcher (launchers/run_mnist_exp.py), the experiment mirrored here,
+uses one coefficient `info_reg_coeff = 1.0` for the categorical and both continuous codes (unit
+variance fixed, codes in [-1, 1], so ½||c - μ||² is bounded). We keep λ_cat = λ_cont = 1 as
+the release; PyTorch-GAN's λ_cont = 0.1 is available as `--hp lambda_cont=0.1`.
 Adam, beta1 0.5, lr 2e-4 for D and 1e-3 for G (the paper's MNIST settings).
 `noise()` returns [z, onehot(c_cat), c_cont], so samples for the metrics carry random codes.
 """

@@ -1,0 +1,214 @@
+"""The shipped reproduction protocols. Published numbers are typed from the papers' tables
+(images in the authors' repositories, cited per protocol); settings from their released code.
+Every known difference between a protocol and the paper's experiment is in `differences`."""
+
+from __future__ import annotations
+
+from ganbench.errors import UnknownNameError
+from ganbench.reproduce.protocol import MetricDef, Protocol, cell, published_table
+
+MIXTURE_METRICS = {
+    "modes": MetricDef(
+        "modes",
+        "modes_covered",
+        1.0,
+        "mixture components nearest to at least one high-quality sample (VEEGAN §5.1)",
+    ),
+    "hq_percent": MetricDef(
+        "hq_percent",
+        "hq_fraction",
+        100.0,
+        "percent of samples within 3σ (Euclidean) of their nearest centre",
+    ),
+    "reverse_kl": MetricDef(
+        "reverse_kl",
+        "reverse_kl",
+        1.0,
+        "KL(p̂ || uniform), p̂ the nearest-centre histogram of all samples (PacGAN's code leaves "
+        "HQ-only vs all samples open; ganbench/metrics/modes.py)",
+    ),
+}
+
+# --- pacgan-table1 ---------------------------------------------------------------------------
+# PacGAN's 2-D setting [code: fjxmlzn/PacGAN synthetic_data_experiments/2DRing_GAN&PacGAN/
+# config.py, pacgan_task.py]: every trial 400 epochs of 100,000 packed examples at batch 100 =
+# 400,000 steps, for every pack size m; a batch is 100 packs, i.e. 100·m samples.
+PACGAN_STEPS = 400_000
+PACGAN_HP = {
+    "arch": "pacgan-2d",
+    "latent_dim": 2,
+    "d_lr": 1e-4,
+    "g_lr": 1e-4,
+    "d_betas": (0.8, 0.999),
+    "g_betas": (0.8, 0.999),
+}
+PACGAN_LABELS = {1: "GAN", 2: "PacGAN2", 3: "PacGAN3", 4: "PacGAN4"}
+
+PACGAN_TABLE1 = Protocol(
+    name="pacgan-table1",
+    version="1",
+    title="PacGAN on the 2-D ring and grid: modes, high-quality samples, reverse KL",
+    source="Lin et al. 2018, PacGAN (NeurIPS), Table 1 "
+    "[fjxmlzn/PacGAN synthetic_data_experiments/results/Table1.png]",
+    data="ring8 (8 modes, radius 1, σ 0.01) and grid25 (25 modes, {-4..4}², σ 0.05); 100,000 "
+    "training points (PacGAN config.py)",
+    networks="PacGAN's 2-D nets (pacgan --hp arch=pacgan-2d, ganbench/nets/pacgan_mlp.py): G 2 -> "
+    "4x400 linear (no bias) + batch norm + ReLU -> 2; D 2m -> 3x200 maxout (5 pieces) -> 1; "
+    "init N(0, 0.02); z ~ N(0, I₂); GAN = pack 1 with the same nets",
+    optimizer="Adam lr 1e-4, β = (0.8, 0.999) for G and D; loss softplus (non-saturating G)",
+    batch="100 packs per step (batch_size 100·m samples)",
+    budget="400,000 steps per trial (400 epochs x 1,000 batches), every pack size",
+    trials=10,
+    error_bar="standard error over 10 trials",
+    metrics=tuple(MIXTURE_METRICS.values()),
+    cells=tuple(
+        cell(PACGAN_LABELS[m], "pacgan", ds, 100 * m, PACGAN_STEPS, pack=m, **PACGAN_HP)
+        for ds in ("ring8", "grid25")
+        for m in (1, 2, 3, 4)
+    ),
+    published=published_table(
+        {
+            ("GAN", "ring8"): ((6.3, 0.5), (98.2, 0.2), (0.45, 0.09)),
+            ("PacGAN2", "ring8"): ((7.9, 0.1), (95.6, 2.0), (0.07, 0.03)),
+            ("PacGAN3", "ring8"): ((7.8, 0.1), (97.7, 0.3), (0.10, 0.02)),
+            ("PacGAN4", "ring8"): ((7.8, 0.1), (95.9, 1.4), (0.07, 0.02)),
+            ("GAN", "grid25"): ((17.3, 0.8), (94.8, 0.7), (0.70, 0.07)),
+            ("PacGAN2", "grid25"): ((23.8, 0.7), (91.3, 0.8), (0.13, 0.04)),
+            ("PacGAN3", "grid25"): ((24.6, 0.4), (94.2, 0.4), (0.06, 0.02)),
+            ("PacGAN4", "grid25"): ((24.8, 0.2), (93.6, 0.6), (0.04, 0.01)),
+        },
+        ("modes", "hq_percent", "reverse_kl"),
+    ),
+    differences=(
+        "Update order: the harness steps D, then G on fresh noise; PacGAN's code (ALI's "
+        "ali_algorithm) takes both gradients from the same batch and steps both nets together.",
+        "G's batch norm sees all 100·m generated samples of a step in one pass; PacGAN's code "
+        "runs G once per packed slot (m passes of 100).",
+        "The 100,000 training points are shuffled and packed afresh every epoch; PacGAN's "
+        "dataset holds 100,000 fixed packs.",
+        "Adam β2 0.999 is Blocks' default, which PacGAN's config leaves unset; Blocks ≥ 0.2 uses "
+        "the standard β convention (β1 0.8 = PyTorch's 0.8).",
+        "Reverse KL's histogram uses all samples (nearest centre); PacGAN's released logger "
+        "does not compute it, so its choice is unknown.",
+        "Evaluation: 2,500 samples after the last step, with batch norm's population "
+        "statistics (as PacGAN's logger); the paper reports the end of training too.",
+    ),
+)
+
+# --- veegan-table1 ---------------------------------------------------------------------------
+# VEEGAN's 2-D code is not released (akashgit/VEEGAN is the project page). GDPP's released
+# synthetic script (M-Elfeki/GDPP gdppgan_Synthetic.py), which reports these rows in the same
+# form, trains 25,000 iterations at batch 512: pinned here as the full budget.
+VEEGAN_STEPS = 25_000
+VEEGAN_BATCH = 512
+VEEGAN_CELLS = (("GAN", "gan"), ("Unrolled GAN", "unrolled-gan"), ("WGAN-GP", "wgan-gp"))
+
+VEEGAN_TABLE1 = Protocol(
+    name="veegan-table1",
+    version="1",
+    title="VEEGAN Table 1 (2-D ring and grid) for GAN and Unrolled GAN, with GDPP's WGAN-GP row",
+    source="Srivastava et al. 2017, VEEGAN (NeurIPS), Table 1 [akashgit/VEEGAN tab.png]; "
+    "WGAN-GP row: Elfeki et al. 2019, GDPP (ICML), Table 1 [M-Elfeki/GDPP Figures/Fig_2.png]",
+    data="ring8 and grid25 (VEEGAN/PacGAN parameters)",
+    networks="ganbench's default 2-D pair of each variant (MLP 3x256); VEEGAN's are not released",
+    optimizer="each variant's paper optimizer and ganbench defaults for 2-D data "
+    "(unrolled-gan: 5 unrolling steps, as VEEGAN; wgan-gp: the authors' toy settings)",
+    batch=f"{VEEGAN_BATCH} (GDPP's synthetic script)",
+    budget=f"{VEEGAN_STEPS:,} generator steps per trial (GDPP's synthetic script)",
+    trials=5,
+    error_bar="none given (VEEGAN: mean of five runs; GDPP: no error bars)",
+    metrics=(MIXTURE_METRICS["modes"], MIXTURE_METRICS["hq_percent"]),
+    cells=tuple(
+        cell(label, variant, ds, VEEGAN_BATCH, VEEGAN_STEPS)
+        for ds in ("ring8", "grid25")
+        for label, variant in VEEGAN_CELLS
+    ),
+    published=published_table(
+        {
+            ("GAN", "ring8"): ((1.0, None), (99.3, None)),
+            ("Unrolled GAN", "ring8"): ((7.6, None), (35.6, None)),
+            ("WGAN-GP", "ring8"): ((6.8, None), (59.6, None)),
+            ("GAN", "grid25"): ((3.3, None), (0.5, None)),
+            ("Unrolled GAN", "grid25"): ((23.6, None), (16.0, None)),
+            ("WGAN-GP", "grid25"): ((24.2, None), (28.7, None)),
+        },
+        ("modes", "hq_percent"),
+    ),
+    differences=(
+        "Networks: ganbench's default 2-D MLPs, not VEEGAN's (not released) nor GDPP's (G 2x128, "
+        "D 2x128 tanh, z 256).",
+        "Optimizer: each variant's paper settings, not GDPP's script (Adam G 1e-3, D 1e-4, β1 0.5).",
+        "Budget and batch are GDPP's released synthetic script's; VEEGAN states neither.",
+        "Ring centres: 2πk/8, k = 0..7 (8 distinct modes); GDPP's sample_ring uses "
+        "linspace(0, 2π, 8), whose first and last centres coincide (7 distinct modes).",
+        "The published rows have no error bars (paper_err empty): the verdict uses our "
+        "standard error alone.",
+    ),
+)
+
+# --- stacked-mnist ---------------------------------------------------------------------------
+# PacGAN's VEEGAN-setting Stacked-MNIST [code: fjxmlzn/PacGAN stacked_MNIST_experiments/
+# VEEGAN_experiment/config.py, model.py]: 128,000 stacked images, batch 64 (packs), 50 epochs =
+# 100,000 D steps (G is stepped twice per D step), Adam 2e-4 β1 0.5, z ~ U(-1, 1)^100,
+# DCGAN-tensorflow nets, 26,000 samples scored with a Keras MNIST CNN, KL(p̂ || U_1000).
+STACKED_STEPS = 100_000
+STACKED_BATCH = 64
+STACKED_METRICS = (
+    MetricDef("modes", "modes_covered", 1.0, "distinct (d1, d2, d3) triplets predicted, of 1,000"),
+    MetricDef("kl", "reverse_kl", 1.0, "KL(p̂ || uniform over 1,000 modes), PacGAN's direction"),
+)
+
+STACKED_MNIST = Protocol(
+    name="stacked-mnist",
+    version="1",
+    title="Stacked-MNIST (1,000 modes), VEEGAN setting: DCGAN and PacDCGAN2",
+    source="Lin et al. 2018, PacGAN (NeurIPS), Table 2 "
+    "[fjxmlzn/PacGAN stacked_MNIST_experiments/results/Table2.png]",
+    data="stacked-mnist-full: 128,000 RGB stacks of digits from the official MNIST train split "
+    "(mnist-full), 10,000 held-out stacks from the test split",
+    networks="ganbench's shared DCGAN-style conv pair (pacgan, arch default); pack 1 = DCGAN",
+    optimizer="Adam 2e-4, β = (0.5, 0.999) (pacgan's defaults = PacGAN's config)",
+    batch=f"{STACKED_BATCH} packs per step (batch_size {STACKED_BATCH}·m images)",
+    budget=f"{STACKED_STEPS:,} steps per trial (50 epochs of 128,000 / 64)",
+    trials=10,
+    error_bar="standard error over 10 trials",
+    metrics=STACKED_METRICS,
+    cells=tuple(
+        cell(label, "pacgan", "stacked-mnist-full", STACKED_BATCH * m, STACKED_STEPS, pack=m)
+        for label, m in (("DCGAN", 1), ("PacDCGAN2", 2))
+    ),
+    published=published_table(
+        {
+            ("DCGAN", "stacked-mnist-full"): ((78.9, 6.46), (4.50, 0.127)),
+            ("PacDCGAN2", "stacked-mnist-full"): ((1000.0, 0.0), (0.06, 0.003)),
+        },
+        ("modes", "kl"),
+    ),
+    differences=(
+        "Networks: ganbench's shared conv pair (width 32), not DCGAN-tensorflow's (64 filters, "
+        "G from a 2x2x512 projection); 'DCGAN' is PacGAN's own implementation row (their Table 2 "
+        "'DCGAN (our implementation)'), i.e. pack 1 of the same code.",
+        "G steps: one per D step; PacGAN's code steps G twice per D step.",
+        "Noise: z ~ N(0, I₁₀₀); PacGAN's code draws U(-1, 1)^100.",
+        "Data: digits from the train split only (held-out stacks from the test split); PacGAN's "
+        "code pools train and test (70,000 digits) before stacking. Pixels in [-1, 1], not [0, 1].",
+        "Mode classifier: ganbench's project MNIST CNN (ganbench/weights/mnist_cnn.json gives its "
+        "held-out accuracy), not the Keras mnist_cnn (99.25% claimed).",
+        "Evaluation: 26,000 samples (the standard preset's n_modes_image), as the paper.",
+    ),
+)
+
+PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (PACGAN_TABLE1, VEEGAN_TABLE1, STACKED_MNIST)}
+
+
+def get_protocol(name: str) -> Protocol:
+    try:
+        return PROTOCOLS[name]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown reproduction protocol {name!r}; choose one of: {', '.join(PROTOCOLS)}"
+        ) from None
+
+
+def list_protocols() -> list[Protocol]:
+    return list(PROTOCOLS.values())

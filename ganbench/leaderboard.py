@@ -43,6 +43,7 @@ META_COLUMNS = BASE_COLUMNS + [
     "hp",
     "hp_effective",
     "generator_conditioned",
+    "ssl_labels",  # how many labels SGAN's classifier saw: a setting, not a score
     # convergence curve (ganbench/curves.py): bookkeeping of the run, not a score
     "converged",
     "best_step",

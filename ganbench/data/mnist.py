@@ -54,20 +54,20 @@ def load_mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
     return x.reshape(-1, 1, 28, 28), y.astype(np.int64)
 
 
+def digit_spec(name: str) -> DataSpec:
+    """28 x 28 grey digits in [-1, 1], ten classes: what both MNIST sizes are."""
+    return DataSpec(
+        name=name, kind="image", shape=(1, 28, 28), num_classes=10, n_modes=10,
+        value_range=(-1.0, 1.0),
+    )
+
+
 @register_dataset("mnist")
 def mnist() -> Dataset:
     x, y = load_mnist_arrays()
     tr, te = stratified_split(y, TEST_PER_CLASS, SPLIT_SEED)
-    spec = DataSpec(
-        name="mnist",
-        kind="image",
-        shape=(1, 28, 28),
-        num_classes=10,
-        n_modes=10,
-        value_range=(-1.0, 1.0),
-    )
     return Dataset(
-        spec,
+        digit_spec("mnist"),
         to_unit_range(x[tr]),
         to_unit_range(x[te]),
         torch.from_numpy(y[tr]),
@@ -129,16 +129,8 @@ def load_mnist_full_arrays() -> dict[str, np.ndarray]:
 @register_dataset("mnist-full", default=False)
 def mnist_full() -> Dataset:
     a = load_mnist_full_arrays()
-    spec = DataSpec(
-        name="mnist-full",
-        kind="image",
-        shape=(1, 28, 28),
-        num_classes=10,
-        n_modes=10,
-        value_range=(-1.0, 1.0),
-    )
     return Dataset(
-        spec,
+        digit_spec("mnist-full"),
         to_unit_range(a["train_images"]),
         to_unit_range(a["test_images"]),
         torch.from_numpy(a["train_labels"]),

@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="list the registered variants")
     ls.add_argument("pattern", nargs="?", default="*", help="glob over names, e.g. 'wgan*'")
+    ls.add_argument(
+        "--datasets", action="store_true", help="list the datasets (task kind, relation) instead"
+    )
 
     run = sub.add_parser("run", help="train and score variants; write leaderboards")
     which = run.add_mutually_exclusive_group(required=True)
@@ -62,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="runs side by side: a number, or auto (CPU: one per core; GPU: 1)",
     )
-    run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress lines (errors and warnings still print)"
+    )
     run.add_argument(
         "--no-report", action="store_true", help="skip writing report.html / report.md at the end"
     )
@@ -156,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_list(args: argparse.Namespace) -> int:
     from ganbench.registry import list_variants
 
+    if args.datasets:
+        from ganbench.data.listing import format_dataset_table
+
+        print(format_dataset_table(args.pattern))
+        return 0
     infos = list_variants(args.pattern)
     w = max([len(i.name) for i in infos] + [7])
     f = max([len(i.family) for i in infos] + [6])
@@ -173,7 +183,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from ganbench.hparams import parse_hp
     from ganbench.io import check_output_folder
-    from ganbench.log import info, set_quiet
+    from ganbench.log import info, notice, set_quiet
     from ganbench.suite import plan_runs, resolve_jobs, run_suite
 
     set_quiet(args.quiet)
@@ -197,8 +207,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not specs:
         raise GanbenchError("nothing to run: no variant supports the datasets asked for")
     outcome = run_suite(specs, args.out, resolve_jobs(args.jobs, specs[0].device))
-    info(
-        f"{outcome.ran} run(s) done, {outcome.skipped} skipped (done earlier), "
+    others = f"{outcome.by_others} done by another process, " if outcome.by_others else ""
+    # the summary prints under --quiet too when something failed: quiet never hides a failure
+    (notice if outcome.failed else info)(
+        f"{outcome.ran} run(s) done, {outcome.skipped} skipped (done earlier), {others}"
         f"{outcome.failed} failed; leaderboard: {args.out / 'leaderboard.csv'}"
     )
     if not args.no_report:
@@ -239,7 +251,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from ganbench.io import check_output_folder
     from ganbench.leaderboard import write_leaderboards
-    from ganbench.log import info, set_quiet
+    from ganbench.log import info, notice, set_quiet
     from ganbench.plugins import evaluate_generator
 
     set_quiet(args.quiet)
@@ -257,7 +269,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.features,
     )
     write_leaderboards(args.out)
-    info(
+    (notice if outcome.failed else info)(
         f"{len(outcome.rows) - outcome.failed} seed(s) scored, {outcome.failed} failed; "
         f"leaderboard: {args.out / 'leaderboard.csv'}"
     )

@@ -19,7 +19,8 @@ from scipy import stats
 from ganbench.directions import REAL, arrow, better, direction, references
 from ganbench.errors import GanbenchError
 from ganbench.leaderboard import collect_rows, leaderboard_frame, metric_columns
-from ganbench.reference import REFERENCE_LABEL, REFERENCE_VARIANT, drop_reference
+from ganbench.reference import drop_reference, reference_label
+from ganbench.registry import RESERVED_NAMES
 
 ALPHA = 0.05
 TEST_NAME = "Welch two-sample t-test (unequal variances, two-sided)"
@@ -82,11 +83,13 @@ def compare(
         raise GanbenchError(f"no results under {out}; pass the --out folder of a `ganbench run`")
     if a == b:
         raise GanbenchError(f"--variants {a} {b}: name two different variants")
-    if REFERENCE_VARIANT in (a, b):
-        raise GanbenchError(
-            f"--variants {a} {b}: {REFERENCE_VARIANT!r} is the {REFERENCE_LABEL} row, not a "
-            "variant; it is never ranked against the variants (read it beside them in the report)"
-        )
+    for name in (a, b):
+        if name in RESERVED_NAMES:
+            raise GanbenchError(
+                f"--variants {a} {b}: {name!r} is a reference row ({reference_label(name)}), not "
+                "a variant; it is never ranked against the variants (read it beside them in the "
+                "report)"
+            )
     df = drop_reference(leaderboard_frame(rows))
     have = sorted(set(map(str, df["variant"])))
     for v in (a, b):

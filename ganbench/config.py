@@ -46,7 +46,7 @@ class EvalSizes:
 @dataclass(frozen=True)
 class Preset:
     name: str
-    budgets: dict[str, Budget]  # by data kind: "points" (2-D mixtures) or "image"
+    budgets: dict[str, Budget]  # by data kind: "points" (2-D mixtures), "image", "translation"
     eval: EvalSizes = field(default_factory=EvalSizes)
     log_every: int = 50  # steps between host syncs of the loss history
     # What `run` trains on when no --dataset is given; None: every default dataset.
@@ -62,7 +62,7 @@ PRESETS: dict[str, Preset] = {
     # Seconds per run: for tests and CI.
     "smoke": Preset(
         "smoke",
-        {"points": Budget(40, 64), "image": Budget(6, 16)},
+        {"points": Budget(40, 64), "image": Budget(6, 16), "translation": Budget(4, 8)},
         EvalSizes(
             n_points=2500,
             n_gen_image=200,
@@ -80,7 +80,7 @@ PRESETS: dict[str, Preset] = {
     # runs need a GPU (standard), or `--steps` and the time it takes.
     "quick": Preset(
         "quick",
-        {"points": Budget(1000, 256), "image": Budget(500, 64)},
+        {"points": Budget(1000, 256), "image": Budget(500, 64), "translation": Budget(300, 32)},
         EvalSizes(
             n_points=2500,
             n_gen_image=1000,
@@ -96,7 +96,7 @@ PRESETS: dict[str, Preset] = {
     # GPU budget used for published leaderboards; sample counts follow the papers where data allow.
     "standard": Preset(
         "standard",
-        {"points": Budget(20000, 256), "image": Budget(10000, 64)},
+        {"points": Budget(20000, 256), "image": Budget(10000, 64), "translation": Budget(10000, 32)},
         EvalSizes(
             n_points=2500,
             n_gen_image=10000,

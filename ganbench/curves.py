@@ -9,15 +9,22 @@ that reads a curve as converged or not (docs/metrics.md, "Convergence curves").
              images: fid, precision, recall of CURVE_GEN = 500 generated images against a fixed
              subset of CURVE_REAL = 500 held-out images, in the project feature space (Inception
              for datasets it does not cover). Real features are computed once per run.
+             translation: l1, psnr (+ psnr_se), ssim and fid of the translations of CURVE_PAIRS = 500 fixed
+             held-out pairs (image_suite.real_subset, seed 0: the same pairs at every checkpoint
+             and for every seed) against their ground truth (fid: against those 500 targets, in
+             the target domain's feature space).
   converged  the headline metric is steady over the evaluations in the final half of training
              (steps >= half the last evaluated step), with at least MIN_FINAL_EVALS of them:
              points: max - min of hq_fraction <= HQ_TOL and of modes_covered <=
              max(1, floor(MODES_REL_TOL * modes_total)); images: max - min of fid <=
              max(FID_REL_TOL * f, FID_SQRT_TOL * sqrt(f)), f the final fid. A steady bad
              generator is converged (it has stopped changing: its number is a result, a bad one);
-             a non-finite value is never converged.
+             a non-finite value is never converged. translation: max - min of psnr <=
+             max(PSNR_TOL, PSNR_SE_TOL * psnr_se), psnr_se the standard error of the final
+             evaluation's mean PSNR (sd of its per-image PSNRs / sqrt(pairs)).
   best_step  the evaluated step with the best headline: points max hq_fraction, ties by more
-             modes_covered, then the earlier step; images min fid, ties the earlier step.
+             modes_covered, then the earlier step; images min fid, translation max psnr, ties the
+             earlier step.
 
 The tolerances come from the metrics' own noise at these sample sizes (scripts/curve_noise.py;
 figures in docs/metrics.md).
@@ -37,7 +44,7 @@ import numpy as np
 import torch
 
 from ganbench.data.base import Dataset
-from ganbench.evaluate import Sampler, SamplerError, draw
+from ganbench.evaluation import Sampler, SamplerError, draw
 from ganbench.metrics.modes import mixture_coverage
 
 CURVE_POINTS = 2500  # VEEGAN / PacGAN evaluation size, as the final 2-D evaluation
@@ -54,12 +61,20 @@ FID_REL_TOL = 0.10  # of the final fid
 # FID's sampling sd at 500 vs 500 grows like ~0.16 sqrt(FID) (measured, scripts/curve_noise.py), so
 # below FID ~100 the 10% would be inside the noise: the tolerance is never below 1.0 sqrt(fid)
 FID_SQRT_TOL = 1.0
+CURVE_PAIRS = 500  # translation: fixed held-out pairs per checkpoint
+# translation: over 6 resamples of the 500 pairs, the 99th percentile of the spread of the mean
+# PSNR is 4.6-4.8 standard errors for every reference translator measured
+# (scripts/translation_curve_noise.py; docs/metrics.md): a final half within 5 SE has moved no
+# more than the number's own uncertainty. Floor 0.5 dB (~12% in MSE, as the image rule's 10%).
+PSNR_SE_TOL = 5.0
+PSNR_TOL = 0.5
 
 COLUMNS = {
     "points": ["modes_covered", "modes_total", "hq_fraction", "reverse_kl"],
     "image": ["fid", "precision", "recall"],
+    "translation": ["l1", "psnr", "psnr_se", "ssim", "fid"],
 }
-HEADLINE = {"points": "hq_fraction", "image": "fid"}
+HEADLINE = {"points": "hq_fraction", "image": "fid", "translation": "psnr"}
 
 
 def eval_schedule(steps: int) -> list[int]:
@@ -80,7 +95,9 @@ def eval_schedule(steps: int) -> list[int]:
 
 
 def kind_of(dataset: Dataset) -> str:
-    return "points" if dataset.spec.kind == "points" else "image"
+    if dataset.spec.kind in ("points", "translation"):
+        return dataset.spec.kind
+    return "image"
 
 
 class CurveEvaluator:
@@ -91,6 +108,8 @@ class CurveEvaluator:
     ) -> None:
         self.dataset, self.device, self.kind = dataset, torch.device(device), kind_of(dataset)
         self.columns = COLUMNS[self.kind]
+        if self.kind == "translation":
+            self._init_translation(features)
         if self.kind == "image":
             from ganbench.metrics.features import PROJECT_DATASETS, resolve_feature_space
             from ganbench.metrics.fidelity import real_features
@@ -104,9 +123,49 @@ class CurveEvaluator:
             test = real_features(dataset, "test", self.space, device)["features"]
             self.real = test[ref].to(self.device)
 
+    def _init_translation(self, features: str) -> None:
+        """The fixed pairs, their masks and the features of their ground truth (once per run)."""
+        from ganbench.metrics.features import resolve_feature_space
+        from ganbench.metrics.fidelity import real_features
+        from ganbench.metrics.image_suite import real_subset
+
+        data = self.dataset
+        self.pairs = real_subset(len(data.test), CURVE_PAIRS)
+        self.source, self.truth = data.test_source[self.pairs], data.test[self.pairs]
+        inpainting = data.spec.relation == "inpainting"
+        self.masks = data.test_mask[self.pairs] if inpainting else None
+        self.space = resolve_feature_space(features, data.spec.name)
+        test = real_features(data, "test", self.space, self.device)["features"]
+        self.real = test[self.pairs]
+
+    def _translation(self, translate) -> dict[str, float]:
+        from ganbench.metrics import paired
+        from ganbench.metrics.features import extract
+        from ganbench.metrics.fidelity import fid
+        from ganbench.metrics.translation_suite import checked_call
+
+        try:
+            out = checked_call(
+                translate, self.source, self.masks, tuple(self.dataset.spec.shape), self.device
+            )
+        except SamplerError:
+            return dict.fromkeys(self.columns, math.nan)
+        gen = extract(self.space, out, self.device)["features"]
+        per = paired.psnr_per_image(out, self.truth)
+        return {
+            "l1": paired.l1(out, self.truth),
+            "psnr": float(per.mean()),
+            "psnr_se": float(per.std() / math.sqrt(len(per))) if len(per) > 1 else 0.0,
+            "ssim": paired.ssim(out, self.truth),
+            "fid": fid(gen, self.real),
+        }
+
     def __call__(self, sampler: Sampler) -> dict[str, float]:
         """The metrics of one checkpoint; NaN for all when the generator gives non-finite values
-        (a diverging run between two loss checks)."""
+        (a diverging run between two loss checks). Translation: `sampler` is the translate head
+        (a, mask) -> b."""
+        if self.kind == "translation":
+            return self._translation(sampler)
         if self.kind == "points":
             try:
                 x = draw(sampler, CURVE_POINTS, self.dataset)
@@ -192,7 +251,14 @@ def converged(curve: Sequence[Mapping[str, Any]], kind: str) -> bool:
             return False
         final = max(f[-1], 0.0)
         return _spread(f) <= max(FID_REL_TOL * final, FID_SQRT_TOL * math.sqrt(final))
-    raise ValueError(f"unknown curve kind {kind!r}; expected 'points' or 'image'")
+    if kind == "translation":
+        p = _values(tail, "psnr")
+        if not all(math.isfinite(v) for v in p):
+            return False
+        se = float(tail[-1].get("psnr_se", 0.0))
+        se = se if math.isfinite(se) else 0.0
+        return _spread(p) <= max(PSNR_TOL, PSNR_SE_TOL * se) + 1e-12
+    raise ValueError(f"unknown curve kind {kind!r}; expected one of {', '.join(HEADLINE)}")
 
 
 def best_step(curve: Sequence[Mapping[str, Any]], kind: str) -> int:
@@ -200,7 +266,7 @@ def best_step(curve: Sequence[Mapping[str, Any]], kind: str) -> int:
     or one without a finite headline value."""
 
     if kind not in HEADLINE:
-        raise ValueError(f"unknown curve kind {kind!r}; expected 'points' or 'image'")
+        raise ValueError(f"unknown curve kind {kind!r}; expected one of {', '.join(HEADLINE)}")
     rows = [r for r in curve if math.isfinite(float(r[HEADLINE[kind]]))]
     if not rows:
         return -1
@@ -213,6 +279,8 @@ def best_step(curve: Sequence[Mapping[str, Any]], kind: str) -> int:
                 -modes if math.isfinite(modes) else 0.0,
                 int(r["step"]),
             )
+        if kind == "translation":
+            return (-float(r["psnr"]), 0.0, int(r["step"]))
         return (float(r["fid"]), 0.0, int(r["step"]))
 
     return int(min(rows, key=key)["step"])

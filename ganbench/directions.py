@@ -42,6 +42,19 @@ DIRECTIONS: dict[str, str | float | None] = {
     "modes_total": None,
     "hq_fraction": HIGHER,
     "reverse_kl": LOWER,
+    # translation (metrics/translation_suite.py): against the ground truth of held-out pairs
+    "l1": LOWER,  # mean |output - truth|, [0, 1] scale
+    "psnr": HIGHER,  # dB, each image capped at 100 (metrics/paired.PSNR_CAP)
+    "ssim": HIGHER,  # single-scale SSIM (Wang et al. 2004), 1 = identical
+    "hole_l1": LOWER,  # inpainting: the same on the hole only (Context Encoder protocol)
+    "hole_l2": LOWER,
+    "hole_psnr": HIGHER,
+    "label_preservation": HIGHER,  # target-domain classifier accuracy vs the source's digit
+    "label_preservation_real": None,  # the same on the ground truth: the reference
+    "fid_real": None,  # ground truth vs the FID reference: what a perfect translator scores
+    "kid_mean_real": None,
+    "kid_std_real": None,
+    "cycle_l1": LOWER,  # two-way variants: l1(translate_back(translate(a)), a)
     # cost
     "wall_seconds": LOWER,
     "train_seconds": LOWER,

@@ -17,16 +17,63 @@ class CorruptFileError(GanbenchError):
     pass
 
 
-def _atomic(path: Path, write) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_temp(path: Path, write) -> Path:
+    """A complete file with a unique name beside `path` (so that two processes writing the same
+    target never share a temporary file), readable as any file the user writes (mkstemp: 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
-        os.replace(tmp, path)
+        os.chmod(tmp, 0o666 & ~_umask())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _atomic(path: Path, write) -> None:
+    """The one way ganbench writes a file: a unique temporary file beside it, then a rename, so a
+    reader (or a kill) sees the old file or the new one, never half of one."""
+    path = Path(path)
+    tmp = _write_temp(path, write)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def create_exclusive(path: Path, data: bytes) -> bool:
+    """Create `path` holding `data` unless it exists; True when this call created it.
+
+    The content is written first and then hard-linked into place (link fails when the name
+    exists), so the file is never seen empty or half-written, even on NFS. Where the filesystem
+    has no hard links, O_CREAT | O_EXCL creates it and then writes it (a reader may then briefly
+    see it empty; claims.py allows for that)."""
+    path = Path(path)
+    tmp = _write_temp(path, lambda f: f.write(data))
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here (some FUSE / SMB mounts)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
@@ -40,6 +87,14 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def save_torch_atomic(path: Path, obj: Any) -> None:
     _atomic(Path(path), lambda f: torch.save(obj, f))
+
+
+def save_figure_atomic(fig: Any, path: Path, **savefig_kwargs: Any) -> Path:
+    """A matplotlib figure saved through the atomic writer (format from the suffix: `.png`)."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".") or "png"
+    _atomic(path, lambda f: fig.savefig(f, format=fmt, **savefig_kwargs))
+    return path
 
 
 def _json_default(o: Any) -> Any:
@@ -76,13 +131,16 @@ def read_result(folder: Path, redo: str) -> dict[str, Any] | None:
     from ganbench.log import warn
 
     path = Path(folder) / "result.json"
-    if not path.exists():
-        return None
     try:
         row = read_json(path)
+    except FileNotFoundError:
+        return None
     except CorruptFileError as exc:
         aside = path.with_suffix(".json.corrupt")
-        path.replace(aside)
+        try:
+            path.replace(aside)
+        except FileNotFoundError:  # another process moved it aside first
+            return None
         warn(f"{exc} (moved to {aside.name}; {redo})")
         return None
     return row if isinstance(row, dict) else None

@@ -2,7 +2,9 @@
 
 Long work (training steps, evaluation stages) reports through `progress(...)`: a tqdm bar when
 stderr is a terminal, plain lines (at each quarter and at least every 30 s) when it is not, e.g. in
-CI logs or when piped to a file. Warnings are never silenced.
+CI logs or when piped to a file. `quiet` silences progress only: warnings (`warn`), failed runs and
+notices (`notice`: a line the user must see, e.g. that this process waits for another one) always
+print.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ def info(msg: str) -> None:
 
 def warn(msg: str) -> None:
     print(f"ganbench: warning: {msg}", file=sys.stderr, flush=True)
+
+
+def notice(msg: str) -> None:
+    """A line that prints even under --quiet (not a problem, but the user must know)."""
+    print(f"ganbench: {msg}", file=sys.stderr, flush=True)
 
 
 def stage(msg: str) -> None:

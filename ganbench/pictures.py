@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from ganbench.data.base import Dataset  # noqa: E402
+from ganbench.io import save_figure_atomic  # noqa: E402
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 2) -> torch.Tensor:
@@ -29,11 +30,21 @@ def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 2) -> torch.Tenso
     return grid.permute(1, 2, 0)
 
 
+def translation_strip(
+    source: torch.Tensor, output: torch.Tensor, truth: torch.Tensor, n: int = 8
+) -> torch.Tensor:
+    """Three rows of n images for image_grid(nrow=n): inputs (upsampled, nearest, to the target
+    size when smaller), outputs, ground truth."""
+    size = truth.shape[-2:]
+    if source.shape[-2:] != size:
+        source = torch.nn.functional.interpolate(source[:n], size=size, mode="nearest")
+    return torch.cat([source[:n], output[:n], truth[:n]])
+
+
 def save_samples_picture(
     samples: torch.Tensor, dataset: Dataset, path: Path, title: str = ""
 ) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if dataset.spec.kind == "points":
         fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
         real = dataset.test[:2500]
@@ -48,7 +59,10 @@ def save_samples_picture(
         ax.legend(loc="upper right", fontsize=6, markerscale=3)
     else:
         grid = image_grid(samples)
-        fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+        h, w = grid.shape[0], grid.shape[1]
+        # square grids as before; wide strips (translation: 3 rows of 8) get a wide figure
+        size = (4, 4) if h >= w else (6, max(1.5, 6 * h / w + 0.5))
+        fig, ax = plt.subplots(figsize=size, dpi=100)
         ax.imshow(
             grid.squeeze(-1).numpy() if grid.shape[-1] == 1 else grid.numpy(),
             cmap="gray",
@@ -60,8 +74,8 @@ def save_samples_picture(
     if title:
         ax.set_title(title, fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        save_figure_atomic(fig, path)
+    finally:
+        plt.close(fig)
     return path

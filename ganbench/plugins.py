@@ -66,6 +66,12 @@ class PluginTimeout(PluginError):
     pass
 
 
+class PluginImportError(PluginError):
+    """--generator names something that cannot be imported (missing file, module or attribute, a
+    file that is not valid Python): a usage error (exit 2, nothing written), not a generator fault.
+    """
+
+
 @dataclass(frozen=True)
 class Target:
     text: str  # as given
@@ -161,17 +167,17 @@ def call_with_timeout(
 
 def _import_file(path: Path) -> Any:
     if not path.exists():
-        raise PluginError(
+        raise PluginImportError(
             f"generator file {path} does not exist; check the path (relative paths "
             "are taken from the current folder)"
         )
     if path.is_dir():
-        raise PluginError(
+        raise PluginImportError(
             f"generator path {path} is a folder; pass a .py file, or the package "
             "as MODULE:ATTR with its parent folder on PYTHONPATH"
         )
     if path.suffix != ".py":
-        raise PluginError(
+        raise PluginImportError(
             f"generator file {path} is not a Python file (suffix "
             f"{path.suffix or 'none'!r}); pass a .py file or MODULE:ATTR"
         )
@@ -180,7 +186,7 @@ def _import_file(path: Path) -> Any:
         compile(source, str(path), "exec")
     except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
         where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) and exc.lineno else ""
-        raise PluginError(
+        raise PluginImportError(
             f"generator file {path} is not valid Python{where}: "
             f"{type(exc).__name__}: {getattr(exc, 'msg', exc)}; fix the file or "
             "point --generator at the right one"
@@ -195,6 +201,12 @@ def _import_file(path: Path) -> Any:
         sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
+    except ModuleNotFoundError as exc:  # the file imports something that is not installed
+        sys.modules.pop(mod_name, None)
+        raise PluginImportError(
+            f"generator file {path} imports {exc.name or str(exc)!r}, which is not installed; "
+            "pip install it or add its folder to PYTHONPATH"
+        ) from None
     except BaseException:
         sys.modules.pop(mod_name, None)
         raise
@@ -204,15 +216,21 @@ def _import_file(path: Path) -> Any:
 def _import_module(name: str) -> Any:
     try:
         return importlib.import_module(name)
+    except SyntaxError as exc:
+        where = f"{exc.filename}, line {exc.lineno}" if exc.lineno else str(exc.filename)
+        raise PluginImportError(
+            f"module {name!r} is not valid Python ({where}): {exc.msg}; fix the file or point "
+            "--generator at the right one"
+        ) from None
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if missing and (name == missing or name.startswith(missing + ".")):
-            raise PluginError(
+            raise PluginImportError(
                 f"cannot import module {name!r} (no module named {missing!r}); check the spelling, "
                 "pip install the package that provides it or add its folder to PYTHONPATH, or pass "
                 "path/to/file.py:ATTR"
             ) from None
-        raise PluginError(
+        raise PluginImportError(
             f"module {name!r} imports {missing!r}, which is not installed; pip install it"
         ) from None
 
@@ -228,7 +246,7 @@ def load_object(target: Target, timeout: float | None = DEFAULT_TIMEOUT) -> Any:
     for part in target.attr.split("."):
         if not hasattr(obj, part):
             public = sorted(n for n in dir(module) if not n.startswith("_"))[:12]
-            raise PluginError(
+            raise PluginImportError(
                 f"{target.source} has no attribute {target.attr!r}; pass one of its names after "
                 f"the ':' (it has: {', '.join(public) or 'nothing public'})"
             )
@@ -480,7 +498,9 @@ def evaluate_generator(
     try:
         stage(f"{name}: loading {generator}")
         obj = load_object(target, timeout)
-    except PluginError as exc:
+    except PluginImportError:
+        raise  # a usage error: exit 2, before anything is written
+    except PluginError as exc:  # it imports, but its import raised or hung: a failed row
         load_error = str(exc)
     data = get_dataset(dataset)
     hung: str | None = None

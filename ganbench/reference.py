@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from ganbench import __version__
 from ganbench.io import read_result, write_json_atomic, write_text_atomic
 from ganbench.log import info, warn
+from ganbench.registry import RESERVED_NAMES
 
 REFERENCE_VARIANT = "real"
 REFERENCE_ORIGIN = "reference"
@@ -38,8 +39,9 @@ RUNS_DIR = "runs"
 
 
 def is_reference(variant: Any, origin: Any = None) -> bool:
-    """True for the reference row (variant `real`; origin `reference` when the origin is known)."""
-    if str(variant) != REFERENCE_VARIANT:
+    """True for a reference row (variant `real`, or a translation baseline `bicubic` /
+    `mean-fill`; origin `reference` when the origin is known)."""
+    if str(variant) not in RESERVED_NAMES:
         return False
     return not isinstance(origin, str) or origin == REFERENCE_ORIGIN
 
@@ -51,8 +53,8 @@ def drop_reference(frame):
     return frame[keep]
 
 
-def reference_folder(out: Path, dataset: str, seed: int) -> Path:
-    return Path(out) / RUNS_DIR / REFERENCE_VARIANT / dataset / f"seed{int(seed)}"
+def reference_folder(out: Path, dataset: str, seed: int, variant: str = REFERENCE_VARIANT) -> Path:
+    return Path(out) / RUNS_DIR / variant / dataset / f"seed{int(seed)}"
 
 
 def reference_sampler(data, seed: int, n_real: int | None = None):
@@ -89,9 +91,11 @@ def reference_sampler(data, seed: int, n_real: int | None = None):
     return sample
 
 
-def _how(dataset: str) -> str:
+def _how(dataset: str, variant: str = REFERENCE_VARIANT) -> str:
     from ganbench.data import get_dataset
 
+    if get_dataset(dataset).spec.task == "translation":
+        return TRANSLATION_HOW[variant]
     if get_dataset(dataset).spec.kind == "points":
         return "fresh samples of the true mixture (torch.Generator seeded by the seed)"
     return (
@@ -101,10 +105,16 @@ def _how(dataset: str) -> str:
 
 
 def score_reference(
-    dataset: str, seed: int, preset: str, features: str = "auto", device: str = "cpu"
+    dataset: str,
+    seed: int,
+    preset: str,
+    features: str = "auto",
+    device: str = "cpu",
+    variant: str = REFERENCE_VARIANT,
 ) -> tuple[dict[str, Any], Any, str]:
-    """(row, evaluation or None, traceback text or ""): the reference row for one (dataset, seed).
-    A failed evaluation does not raise: the row says status failed and why."""
+    """(row, evaluation or None, traceback text or ""): the reference row `variant` (`real`, or a
+    translation baseline: reference_names) for one (dataset, seed). A failed evaluation does not
+    raise: the row says status failed and why."""
     import torch
 
     from ganbench.config import get_preset
@@ -113,7 +123,7 @@ def score_reference(
     from ganbench.seeding import seed_everything
 
     row: dict[str, Any] = {
-        "variant": REFERENCE_VARIANT,
+        "variant": variant,
         "dataset": dataset,
         "seed": int(seed),
         "preset": preset,
@@ -138,8 +148,11 @@ def score_reference(
         seed_everything(int(seed))
         data = get_dataset(dataset)
         sizes = get_preset(preset).eval
-        sampler = reference_sampler(data, seed, sizes.n_real_image)
-        ev = evaluate(sampler, data, sizes, int(seed), features, dev)
+        if data.spec.task == "translation":
+            ev = score_translation_reference(variant, data, sizes, int(seed), features, dev)
+        else:
+            sampler = reference_sampler(data, seed, sizes.n_real_image)
+            ev = evaluate(sampler, data, sizes, int(seed), features, dev)
         row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
         row.update(eval_seconds=round(time.perf_counter() - start, 3), status="ok")
     except Exception as exc:  # a reference that cannot be scored is a row, not a crash
@@ -155,12 +168,18 @@ def _done(folder: Path, preset: str, features: str) -> dict[str, Any] | None:
     """The stored reference row when it is ok and was scored with this preset and feature choice
     (else None: recompute). A corrupt file is moved aside, never deleted."""
     row = read_result(folder, "recomputing the reference row")
-    if row is None or row.get("status") != "ok":
-        return None
+    return row if row is not None and _fits(row, preset, features) else None
+
+
+def _fits(row: dict[str, Any], preset: str, features: str) -> bool:
+    """An ok reference row scored with this preset and feature choice (other sample counts or
+    feature space: not this leaderboard's reference)."""
     spec = row.get("spec") or {}
-    if row.get("preset") != preset or spec.get("features") != features:
-        return None  # other sample counts or feature space: not this leaderboard's reference
-    return row
+    return (
+        row.get("status") == "ok"
+        and row.get("preset") == preset
+        and (spec.get("features") == features)
+    )
 
 
 def ensure_reference_rows(
@@ -170,32 +189,76 @@ def ensure_reference_rows(
     features: str = "auto",
     device: str = "cpu",
 ) -> list[dict[str, Any]]:
-    """One reference row per (dataset, seed) in `targets` under `out`, scored unless already there
-    (with the same preset and feature choice). Returns the rows, stored or new."""
+    """The reference rows (reference_names: `real`, plus a translation dataset's baselines) of
+    every (dataset, seed) in `targets` under `out`, each scored unless already there (with the same
+    preset and feature choice). Returns the rows, stored or new.
+
+    Two processes on one `out` (two suites, a suite and an eval) score each row once: the row's
+    folder is claimed (ganbench/claims.py) like a run's, and a row another process is scoring is
+    waited for."""
+    from ganbench.claims import ClaimQueue
+
     rows = []
-    for dataset, seed in sorted(set((str(d), int(s)) for d, s in targets)):
-        folder = reference_folder(out, dataset, seed)
-        done = _done(folder, preset, features)
+    todo = []
+    wanted = sorted(set((str(d), int(s)) for d, s in targets))
+    for name, dataset, seed in [(v, d, s) for d, s in wanted for v in reference_names(d)]:
+        done = _done(reference_folder(out, dataset, seed, name), preset, features)
         if done is not None:
-            info(f"{REFERENCE_VARIANT} {dataset} seed{seed}: reference row done earlier, skipped")
+            info(f"{name} {dataset} seed{seed}: reference row done earlier, skipped")
             rows.append({k: v for k, v in done.items() if k != "spec"})
-            continue
-        row, ev, tb = score_reference(dataset, seed, preset, features, device)
-        folder.mkdir(parents=True, exist_ok=True)
-        if tb:
-            write_text_atomic(folder / "traceback.txt", tb)
-        if ev is not None and "samples" in ev.artifacts:
-            _save_picture(ev.artifacts["samples"][:2500], dataset, seed, folder)
-        spec = {"reference": _how(dataset), "preset": preset, "features": features}
-        write_json_atomic(folder / "result.json", {**row, "spec": spec})
-        if row["status"] == "ok":
-            info(
-                f"{REFERENCE_VARIANT} {dataset} seed{seed}: reference row in {row['wall_seconds']}s"
-            )
         else:
-            warn(f"{REFERENCE_VARIANT} {dataset} seed{seed}: reference row failed - {row['error']}")
-        rows.append(row)
+            todo.append((name, dataset, seed))
+    queue = ClaimQueue(
+        todo,
+        folder_of=lambda t: reference_folder(out, t[1], t[2], t[0]),
+        what_of=lambda t: f"{t[0]} {t[1]} seed{t[2]}",
+        read=lambda folder: read_result(folder, "recomputing the reference row"),
+        final=lambda row: _fits(row, preset, features),
+    )
+    while queue.pending:
+        got = queue.take()
+        for (name, dataset, seed), row in queue.drain_elsewhere():
+            info(f"{name} {dataset} seed{seed}: reference row scored by another process")
+            rows.append({k: v for k, v in row.items() if k != "spec"})
+        if got is None:
+            if queue.pending:
+                queue.wait()
+            continue
+        (name, dataset, seed), claim = got
+        with claim:
+            rows.append(_score_and_store(out, dataset, seed, preset, features, device, name))
     return rows
+
+
+def _score_and_store(
+    out: Path,
+    dataset: str,
+    seed: int,
+    preset: str,
+    features: str,
+    device: str,
+    variant: str = REFERENCE_VARIANT,
+) -> dict[str, Any]:
+    """Score one reference row and write its folder (under its claim)."""
+    folder = reference_folder(out, dataset, seed, variant)
+    row, ev, tb = score_reference(dataset, seed, preset, features, device, variant)
+    folder.mkdir(parents=True, exist_ok=True)
+    if tb:
+        write_text_atomic(folder / "traceback.txt", tb)
+    if ev is not None and "triplets" in ev.artifacts:  # translation: input / output / truth
+        _save_translation_picture(ev.artifacts["triplets"], variant, dataset, seed, folder)
+    elif ev is not None and "samples" in ev.artifacts:
+        _save_picture(ev.artifacts["samples"][:2500], dataset, seed, folder)
+    kept = _done(folder, preset, features)  # checked again just before writing
+    if kept is not None:
+        return {k: v for k, v in kept.items() if k != "spec"}
+    spec = {"reference": _how(dataset, variant), "preset": preset, "features": features}
+    write_json_atomic(folder / "result.json", {**row, "spec": spec})
+    if row["status"] == "ok":
+        info(f"{variant} {dataset} seed{seed}: reference row in {row['wall_seconds']}s")
+    else:
+        warn(f"{variant} {dataset} seed{seed}: reference row failed - {row['error']}")
+    return row
 
 
 def ensure_reference_for_specs(out: Path, specs: Iterable[Any]) -> list[dict[str, Any]]:
@@ -216,3 +279,110 @@ def _save_picture(samples, dataset: str, seed: int, folder: Path) -> None:
 
     title = f"{REFERENCE_LABEL} · {dataset} · seed {seed}"
     save_samples_picture(samples, get_dataset(dataset), folder / "samples.png", title)
+
+
+# --- translation datasets: the ground truth and the classical baselines --------------------------
+
+# Baseline rows by DataSpec.relation, beside `real` (the ground truth through the same evaluator)
+TRANSLATION_BASELINES = {"super-resolution": ("bicubic",), "inpainting": ("mean-fill",)}
+TRANSLATION_HOW = {
+    "real": "the ground truth of each held-out source (test_source[i] -> test[i]) through the "
+    "translation evaluator: l1 0, psnr the cap, ssim 1, and fid / kid / label_preservation equal "
+    "to their _real columns",
+    "bicubic": "data.translation.bicubic_up: bicubic upsampling of the source to the target size "
+    "(align_corners False, clamped to [-1, 1])",
+    "mean-fill": "data.translation.mean_fill: each hole pixel filled with that pixel's mean over the "
+    "train targets (data.translation.pixel_mean, the best fill for L2 that ignores the context), "
+    "every other pixel the source's",
+}
+REFERENCE_LABELS = {
+    "real": REFERENCE_LABEL,
+    "bicubic": "bicubic upsampling (baseline)",
+    "mean-fill": "mean fill (baseline)",
+}
+
+
+def reference_label(variant: str) -> str:
+    """How reports name a reference row: `real` -> REFERENCE_LABEL, baselines by their method."""
+    return REFERENCE_LABELS.get(str(variant), REFERENCE_LABEL)
+
+
+def reference_names(dataset: str) -> tuple[str, ...]:
+    """The reference rows of a dataset: `real`, then the classical baselines of a translation
+    dataset's relation (super-resolution: `bicubic`; inpainting: `mean-fill`)."""
+    from ganbench.data import get_dataset
+
+    return reference_names_for(get_dataset(dataset).spec)
+
+
+def reference_names_for(spec) -> tuple[str, ...]:
+    """reference_names from a DataSpec."""
+    if spec.task != "translation":
+        return (REFERENCE_VARIANT,)
+    return (REFERENCE_VARIANT, *TRANSLATION_BASELINES.get(spec.relation, ()))
+
+
+def ground_truth_translator(data) -> Callable:
+    """(a, mask) -> the ground truth of each held-out source, looked up by its pixels (and mask):
+    the perfect translator, for the `real` row of translation data. Every held-out source must
+    name one target; a source that is not held out is an error."""
+    keys: dict[bytes, int] = {}
+
+    def key(a, m) -> bytes:
+        return a.detach().cpu().float().numpy().tobytes() + (
+            b"" if m is None else m.detach().cpu().float().numpy().tobytes()
+        )
+
+    masks = data.test_mask
+    for i in range(len(data.test)):
+        k = key(data.test_source[i], None if masks is None else masks[i])
+        j = keys.setdefault(k, i)
+        if j != i and not bool((data.test[j] == data.test[i]).all()):
+            raise ValueError(
+                f"{data.spec.name}: held-out sources {j} and {i} are identical but their targets "
+                "differ; the ground truth cannot be looked up"
+            )
+
+    def translate(a, mask=None):
+        rows = []
+        for r in range(len(a)):
+            k = key(a[r], None if mask is None else mask[r])
+            if k not in keys:
+                raise ValueError(f"{data.spec.name}: a source that is not a held-out pair")
+            rows.append(keys[k])
+        return data.test[rows].to(a.device)
+
+    return translate
+
+
+def baseline_translator(variant: str, data) -> Callable:
+    """(a, mask) -> b for a reference row of translation data (TRANSLATION_HOW says what)."""
+    from ganbench.data import translation as tr
+
+    if variant == REFERENCE_VARIANT:
+        return ground_truth_translator(data)
+    if variant == "bicubic":
+        side = int(data.spec.shape[-1])
+        return lambda a, mask=None: tr.bicubic_up(a, side)
+    if variant == "mean-fill":
+        fill = tr.pixel_mean(data.train)  # train targets only: the held-out truth stays unseen
+        return lambda a, mask: tr.mean_fill(a, mask, fill.to(a.device))
+    raise ValueError(f"unknown reference row {variant!r} for translation data")
+
+
+def score_translation_reference(variant: str, data, sizes, seed: int, features: str, device):
+    """The Evaluation of reference row `variant` on translation data: its translator through
+    metrics.translation_suite.evaluate_translation, as a trained variant's translate head is."""
+    from ganbench.metrics.translation_suite import evaluate_translation
+
+    translate = baseline_translator(variant, data)
+    return evaluate_translation(translate, data, sizes, seed, features, device)
+
+
+def _save_translation_picture(triplets, variant: str, dataset: str, seed: int, folder) -> None:
+    from ganbench.data import get_dataset
+    from ganbench.pictures import save_samples_picture, translation_strip
+
+    title = f"{reference_label(variant)} · {dataset} · seed {seed} · input / output / truth"
+    picture = translation_strip(*triplets)
+    save_samples_picture(picture, get_dataset(dataset), Path(folder) / "samples.png", title)

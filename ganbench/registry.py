@@ -12,9 +12,13 @@ from importlib.metadata import entry_points
 
 from ganbench.errors import RegistryError, UnknownNameError
 
-# What a variant can train on: 2-D points, images, labelled data, two coupled domains.
-CAPABILITIES = frozenset({"points", "image", "labels", "two-domain"})
+# What a variant can train on: 2-D points, images, labelled data, two coupled domains, and
+# translation data (a source image -> a target image; which relations, the class's `relations`).
+CAPABILITIES = frozenset({"points", "image", "labels", "two-domain", "translation"})
 ENTRY_POINT_GROUP = "ganbench.variants"
+# Names of the reference rows (ganbench/reference.py): real data and the classical translation
+# baselines; no variant may take them.
+RESERVED_NAMES = ("real", "bicubic", "mean-fill")
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,13 @@ class VariantInfo:
     conditional: bool
     supports: frozenset[str]
     external: bool = False  # registered by a user package
+    datasets: tuple[str, ...] = ()  # where `run` trains it when no --dataset is given ("" = preset's)
 
-    def supports_data(self, kind: str, num_classes: int) -> bool:
+    def supports_data(self, kind: str, num_classes: int, relation: str = "") -> bool:
         if kind not in self.supports:
             return False
+        if kind == "translation":
+            return relation in getattr(self.cls, "relations", ())
         return not (self.conditional and num_classes == 0)
 
 
@@ -44,6 +51,7 @@ def register(
     conditional: bool = False,
     supports: tuple[str, ...] = ("points", "image"),
     external: bool = False,
+    datasets: tuple[str, ...] = (),
 ):
     """Class decorator: register a variant under `name` with its metadata."""
     unknown = set(supports) - CAPABILITIES
@@ -56,9 +64,10 @@ def register(
         raise RegistryError(f"variant {name!r} supports nothing; declare 'points' and/or 'image'")
 
     def wrap(cls: type) -> type:
-        if name == "real":
+        if name in RESERVED_NAMES:
             raise RegistryError(
-                "variant name 'real' is reserved for the real-data reference row; choose another name"
+                f"variant name {name!r} is reserved for a reference row ({', '.join(RESERVED_NAMES)}"
+                "); choose another name"
             )
         if name in _REGISTRY:
             raise RegistryError(
@@ -66,7 +75,7 @@ def register(
                 "choose another name"
             )
         _REGISTRY[name] = VariantInfo(
-            name, cls, family, paper, conditional, frozenset(supports), external
+            name, cls, family, paper, conditional, frozenset(supports), external, tuple(datasets)
         )
         cls.name = name
         cls.conditional = conditional

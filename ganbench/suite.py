@@ -31,8 +31,8 @@ from ganbench.io import (
     write_json_atomic,
     write_text_atomic,
 )
-from ganbench.log import info, progress, stage
-from ganbench.pictures import save_samples_picture
+from ganbench.log import info, progress, stage, warn
+from ganbench.pictures import save_samples_picture, translation_strip
 from ganbench.registry import VariantInfo, get_variant, list_variants
 from ganbench.seeding import make_generator, resolve_device, seed_everything
 from ganbench.train import train
@@ -84,17 +84,17 @@ def plan_runs(
         check_dataset_name(d)
     if not seeds:
         raise GanbenchError("no seeds given; pass --seeds with at least one integer")
-    for kind in ("points", "image"):
-        override_budget(p.budget_for(kind), steps, batch_size, max_seconds)
+    for budget in p.budgets.values():
+        override_budget(budget, steps, batch_size, max_seconds)
     specs = []
     for vinfo in infos:
-        targets = datasets or p.datasets or DEFAULT_DATASETS
+        targets = datasets or vinfo.datasets or p.datasets or DEFAULT_DATASETS
         planned = 0
         for d in targets:
             ds = get_dataset(d).spec
             if not datasets and p.first_dataset_only and planned:
                 break  # the preset trains each variant on the first of its datasets it supports
-            if not vinfo.supports_data(ds.kind, ds.num_classes):
+            if not vinfo.supports_data(ds.kind, ds.num_classes, ds.relation):
                 if datasets and variants is not None:
                     raise GanbenchError(
                         f"variant {vinfo.name!r} does not train on {d!r} (it supports "
@@ -156,6 +156,33 @@ def make_sampler(variant, device: torch.device, generator: torch.Generator):
     return sample
 
 
+def make_translator(variant):
+    """(a, mask) -> b and, for two-way variants, b -> a: the variant's heads in eval mode."""
+
+    def translate(a: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        return variant.heads_eval(variant.translate, a, mask)
+
+    def back(b: torch.Tensor) -> torch.Tensor:
+        return variant.heads_eval(variant.translate_back, b)
+
+    return translate, (back if variant.two_way else None)
+
+
+def score_variant(variant, data, spec: RunSpec, device: torch.device, eval_gen: torch.Generator):
+    """The final evaluation of a trained variant with the evaluator of its data's task."""
+    sizes = get_preset(spec.preset).eval
+    if data.spec.task == "translation":
+        from ganbench.metrics.translation_suite import evaluate_translation
+
+        translate, back = make_translator(variant)
+        return evaluate_translation(
+            translate, data, sizes, spec.seed, spec.features, device, translate_back=back
+        )
+    return evaluate(
+        make_sampler(variant, device, eval_gen), data, sizes, spec.seed, spec.features, device
+    )
+
+
 def history_csv(history: dict[str, list[float]]) -> str:
     buf = io.StringIO()
     keys = list(history)
@@ -176,6 +203,8 @@ def _curve_recorder(spec: RunSpec, variant: Any, data: Any, device: torch.device
     eval_gen = make_generator(spec.seed + EVAL_SEED_OFFSET, device)
 
     def fresh_sampler():
+        if data.spec.task == "translation":  # the curve scores the translate head
+            return make_translator(variant)[0]
         eval_gen.manual_seed(spec.seed + EVAL_SEED_OFFSET)
         return make_sampler(variant, device, eval_gen)
 
@@ -241,23 +270,17 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
             eval_gen = make_generator(spec.seed + 1_000_003, device)  # fixed evaluation noise
             t = time.perf_counter()
             stage(f"{tag}: evaluating ({data.spec.kind} metrics)")
-            ev = evaluate(
-                make_sampler(variant, device, eval_gen),
-                data,
-                get_preset(spec.preset).eval,
-                spec.seed,
-                spec.features,
-                device,
-            )
+            ev = score_variant(variant, data, spec, device, eval_gen)
             row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
             row.update(variant.extra_metrics(data, device, eval_gen))
             row.update(eval_seconds=round(time.perf_counter() - t, 3), status="ok")
-            save_samples_picture(
-                ev.artifacts["samples"][:2500],
-                data,
-                folder / "samples.png",
-                f"{spec.variant} · {spec.dataset} · seed {spec.seed}",
-            )
+            title = f"{spec.variant} · {spec.dataset} · seed {spec.seed}"
+            if "triplets" in ev.artifacts:  # translation: input / output / ground truth rows
+                picture = translation_strip(*ev.artifacts["triplets"])
+                title += " · input / output / truth"
+            else:
+                picture = ev.artifacts["samples"][:2500]
+            save_samples_picture(picture, data, folder / "samples.png", title)
             if "closest_pairs" in ev.artifacts:  # for the report: generated next to nearest train
                 from ganbench.metrics.image_suite import save_closest_pairs
 
@@ -272,7 +295,21 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
         (folder).mkdir(parents=True, exist_ok=True)
         write_text_atomic(folder / "traceback.txt", traceback.format_exc())
     row["wall_seconds"] = round(time.perf_counter() - start, 3)
-    write_json_atomic(folder / "result.json", {**row, "spec": _spec_dict(spec)})
+    return store_result(folder, row, _spec_dict(spec))
+
+
+def store_result(folder: Path, row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """Write `row` (+ its spec) as folder/result.json, unless a finished (ok / diverged) result is
+    already there: that one is never overwritten. Checked just before writing, under the run's
+    claim (run_suite), so no other process can write in between. Returns the row that stands."""
+    kept = load_done(folder)
+    if kept is not None:
+        warn(
+            f"{folder}: a finished result ({kept['status']}) is already there and is kept; this "
+            f"attempt's {row['status']} row is not written"
+        )
+        return {k: v for k, v in kept.items() if k != "spec"}
+    write_json_atomic(folder / "result.json", {**row, "spec": spec})
     return row
 
 
@@ -288,6 +325,8 @@ class SuiteOutcome:
     ran: int
     skipped: int
     failed: int
+    by_others: int = 0  # finished by another process working on the same --out meanwhile
+    not_run: int = 0  # left undone (a worker process died); a re-run does them
 
 
 def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
@@ -295,13 +334,21 @@ def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
 
     jobs > 1 runs that many runs side by side in worker processes (each CPU run uses one thread, so
     results do not depend on `jobs`). Workers find variants through the registry and entry points.
+
+    Several processes may work on one `out` at once (ganbench/claims.py): each run is trained by
+    whichever process claims it first; the others skip it, wait for it at the end, and then every
+    process rebuilds the leaderboards from all run folders. A killed worker process loses no
+    finished run: the runs it was doing are recorded failed (a re-run retries them), the runs not
+    started yet are left for a re-run, and the suite still writes its leaderboards.
     """
+    from ganbench.claims import ClaimQueue
     from ganbench.leaderboard import write_leaderboards
+    from ganbench.reference import ensure_reference_for_specs  # held-out real data, scored
 
     out = Path(out)
     rows: list[dict[str, Any]] = []
     todo: list[tuple[str, RunSpec]] = []
-    skipped = 0
+    skipped = ran = failed = by_others = 0
     for i, spec in enumerate(specs, 1):
         tag = f"[{i}/{len(specs)}] {spec.variant} {spec.dataset} seed{spec.seed}"
         done = load_done(spec.folder(out))
@@ -312,33 +359,115 @@ def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
         else:
             todo.append((tag, spec))
 
-    def report(tag: str, row: dict[str, Any]) -> None:
+    def report(tag: str, row: dict[str, Any], where: str = "") -> None:
+        nonlocal failed
         rows.append(row)
-        info(f"{tag}: {row['status']} in {row['wall_seconds']:.1f}s {_headline(row)}")
+        if row["status"] == "failed":  # errors print under --quiet too
+            failed += 1
+            warn(f"{tag}: failed{where} - {row.get('error', 'no error recorded')}")
+        else:
+            info(f"{tag}: {row['status']}{where} in {row['wall_seconds']:.1f}s {_headline(row)}")
 
+    def elsewhere() -> None:
+        nonlocal by_others
+        for (tag, _), row in queue.drain_elsewhere():
+            by_others += 1
+            report(tag, {k: v for k, v in row.items() if k != "spec"}, " in another process")
+
+    queue = ClaimQueue(
+        todo,
+        folder_of=lambda item: item[1].folder(out),
+        what_of=lambda item: item[0].split("] ", 1)[-1],
+        read=lambda folder: read_result(folder, "re-running this run"),
+        final=lambda row: row.get("status") in DONE,
+    )
+    not_run = 0
     if jobs <= 1 or len(todo) <= 1:
-        for tag, spec in todo:
-            report(tag, run_one(spec, out, get_preset(spec.preset).log_every))
+        while queue.pending:
+            got = queue.take()
+            elsewhere()
+            if got is None:
+                if queue.pending:
+                    queue.wait()
+                continue
+            (tag, spec), claim = got
+            with claim:
+                ran += 1
+                report(tag, run_one(spec, out, get_preset(spec.preset).log_every))
+        elsewhere()
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        # spawn, not fork: forking a process whose OpenMP pool is running can deadlock
-        with ProcessPoolExecutor(
-            jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
-        ) as pool:
-            futures = {
-                pool.submit(run_one, spec, out, get_preset(spec.preset).log_every): tag
-                for tag, spec in todo
-            }
-            for fut in as_completed(futures):
-                report(futures[fut], fut.result())
-    from ganbench.reference import ensure_reference_for_specs  # held-out real data, scored
-
+        ran, not_run = _run_pool(queue, out, jobs, report, elsewhere)
     ensure_reference_for_specs(out, specs)
     write_leaderboards(out)
-    failed = sum(r["status"] == "failed" for r in rows[skipped:])
-    return SuiteOutcome(rows, len(todo), skipped, failed)
+    return SuiteOutcome(rows, ran, skipped, failed + not_run, by_others, not_run)
+
+
+def _run_pool(queue: Any, out: Path, jobs: int, report: Any, elsewhere: Any) -> tuple[int, int]:
+    """run_suite's --jobs > 1 loop: keep `jobs` claimed runs in worker processes. Returns (runs
+    started, runs left undone because a worker process died)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ganbench.claims import POLL_SECONDS
+
+    ran, broken = 0, ""
+    in_flight: dict[Any, tuple[str, RunSpec, Any]] = {}
+    # spawn, not fork: forking a process whose OpenMP pool is running can deadlock
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+    )
+    try:
+        while (queue.pending and not broken) or in_flight:
+            while not broken and len(in_flight) < jobs and queue.pending:
+                got = queue.take()
+                if got is None:
+                    break
+                (tag, spec), claim = got
+                try:
+                    fut = pool.submit(run_one, spec, out, get_preset(spec.preset).log_every)
+                except BrokenProcessPool as exc:
+                    claim.release()
+                    queue.pending.insert(0, (tag, spec))
+                    broken = str(exc) or type(exc).__name__
+                    break
+                in_flight[fut] = (tag, spec, claim)
+                ran += 1
+            elsewhere()
+            if not in_flight:
+                if queue.pending and not broken:
+                    queue.wait()
+                continue
+            finished, _ = wait(list(in_flight), POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                tag, spec, claim = in_flight.pop(fut)
+                try:
+                    row = fut.result()
+                except BrokenProcessPool as exc:  # a worker was killed (OOM killer, kill -9)
+                    broken = str(exc) or type(exc).__name__
+                    row = _worker_died(spec, out, broken)
+                finally:
+                    claim.release()
+                report(tag, row)
+    finally:
+        for _, _, claim in in_flight.values():
+            claim.release()
+        pool.shutdown(wait=not broken, cancel_futures=True)
+    left = len(queue.pending) if broken else 0
+    if broken:
+        warn(
+            f"a worker process died ({broken}); the runs it was doing are recorded failed and "
+            f"{left} run(s) were not started; finished runs are kept: re-run the same command to "
+            "do the rest"
+        )
+    return ran, left
+
+
+def _worker_died(spec: RunSpec, out: Path, why: str) -> dict[str, Any]:
+    """The failed row for a run whose worker process died (unless it finished before dying)."""
+    row = base_row(spec, get_variant(spec.variant))
+    row["error"] = f"its worker process died ({why}); re-run the same command to retry it"
+    return store_result(spec.folder(out), row, _spec_dict(spec))
 
 
 def resolve_jobs(jobs: str | int, device: str) -> int:

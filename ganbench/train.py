@@ -1,4 +1,6 @@
-"""The harness loop shared by every variant: batches, critic schedule, optimizers, budget, logging.
+"""The harness loop shared by every variant: batches, its updates in order, optimizers, budget,
+logging. A step runs the variant's `updates()` (ganbench.variants.updates): for each active update,
+`repeat` times, its loss method, then zero_grad / backward / step of that player's optimizer.
 
 Per step it only launches the math: losses stay on the device in a buffer and come to the host once
 every `log_every` steps, where divergence (a non-finite loss) is located to its exact step.
@@ -22,28 +24,11 @@ import torch
 
 from ganbench.config import Budget
 from ganbench.data.base import Dataset
+from ganbench.data.streams import BatchStream, make_stream
 from ganbench.variants.base import Variant
+from ganbench.variants.updates import StepContext
 
-
-class BatchStream:
-    """Endless shuffled mini-batches from tensors already on the device (no DataLoader, no decoding)."""
-
-    def __init__(
-        self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, generator: torch.Generator
-    ) -> None:
-        if batch_size > len(x):
-            batch_size = len(x)
-        self.x, self.y, self.batch_size, self.g = x, y, batch_size, generator
-        self._order = torch.empty(0, dtype=torch.long, device=x.device)
-        self._pos = 0
-
-    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self._pos + self.batch_size > len(self._order):
-            self._order = torch.randperm(len(self.x), generator=self.g, device=self.x.device)
-            self._pos = 0
-        idx = self._order[self._pos : self._pos + self.batch_size]
-        self._pos += self.batch_size
-        return self.x[idx], (None if self.y is None else self.y[idx])
+__all__ = ["BatchStream", "TrainResult", "isolated_call", "train"]
 
 
 @dataclass
@@ -99,14 +84,20 @@ def train(
     variant.to(device)
     for m in variant.modules().values():
         m.train()
-    labels = data.train_labels.to(device) if data.train_labels is not None else None
-    conditional = getattr(variant, "conditional", False)
-    batches = BatchStream(data.train.to(device), labels, budget.batch_size, generator)
-    opt_d = variant.d_optim.build(variant.d_parameters())
-    opt_g = variant.g_optim.build(variant.g_parameters())
-    n_classes = data.spec.num_classes
+    stream = make_stream(data, budget.batch_size, generator, device)
+    optimizers = {name: spec.build(params) for name, (params, spec) in variant.players().items()}
+    updates = variant.updates()
+    for u in updates:
+        if u.player not in optimizers:
+            raise ValueError(
+                f"{variant.name}: update {u.loss!r} steps player {u.player!r}, which is not one "
+                f"of its players ({', '.join(optimizers)})"
+            )
+    ctx = StepContext(stream, 0, budget.steps, device, generator, stream.batch_size)
 
-    pending: dict[str, list[torch.Tensor]] = {}
+    # column -> [(step, loss)]: an update outside its window logs nothing that step
+    pending: dict[str, list[tuple[int, torch.Tensor]]] = {}
+    step_losses: dict[str, torch.Tensor] = {}
     history: dict[str, list[float]] = {"step": []}
     result = TrainResult(0, 0.0, history=history)
     at = set(checkpoints) if on_checkpoint is not None else set()
@@ -116,52 +107,49 @@ def train(
         """Bring the pending losses to the host; True when a non-finite loss was found."""
         if not pending:
             return False
-        stacked = {k: torch.stack(v).float().cpu() for k, v in pending.items()}
-        n = len(next(iter(stacked.values())))
-        first_step = upto_step - n + 1
-        bad = torch.zeros(n, dtype=torch.bool)
-        for v in stacked.values():
-            bad |= ~torch.isfinite(v)
+        steps = {k: torch.tensor([t for t, _ in v]) for k, v in pending.items()}
+        values = {k: torch.stack([x for _, x in v]).float().cpu() for k, v in pending.items()}
+        bad_steps = sorted({int(t) for k in values for t in steps[k][~torch.isfinite(values[k])]})
+        before = len(history["step"])
         history["step"].append(upto_step)
-        for k, v in stacked.items():
-            history.setdefault(k, []).append(
-                float(v[~bad].mean()) if (~bad).any() else float("nan")
-            )
+        for k, v in values.items():
+            ok = ~torch.isin(steps[k], torch.tensor(bad_steps, dtype=torch.long))
+            # a column that starts late (an update with a window) is NaN on the rows before
+            column = history.setdefault(k, [float("nan")] * before)
+            column.append(float(v[ok].mean()) if ok.any() else float("nan"))
+        for k, column in history.items():  # and on the rows where its update was not active
+            if len(column) < len(history["step"]):
+                column.append(float("nan"))
         pending.clear()
-        if bad.any():
-            result.diverged_step = first_step + int(bad.nonzero()[0])
+        if bad_steps:
+            result.diverged_step = bad_steps[0]
             return True
         return False
 
     for step in range(1, budget.steps + 1):
-        for _ in range(variant.n_critic):
-            real, y = batches.next()
-            z = variant.noise(real.shape[0], device, generator)
-            loss_d = variant.d_loss(real, z, y if conditional else None)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            variant.after_d_step()
-        n = budget.batch_size if budget.batch_size <= len(data.train) else len(data.train)
-        z = variant.noise(n, device, generator)
-        y_fake = (
-            torch.randint(n_classes, (n,), device=device, generator=generator)
-            if conditional
-            else None
-        )
-        loss_g = variant.g_loss(z, y_fake)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        ctx.step = step
+        ctx.cache.clear()
+        for u in updates:
+            if not u.active(step, budget.steps):
+                continue
+            opt = optimizers[u.player]
+            for _ in range(u.times(variant)):
+                loss = getattr(variant, u.loss)(ctx)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                variant.after_update(u.player)
+            step_losses[u.column] = loss.detach()
         if step in at:
             t = time.perf_counter()
             isolated_call(variant, lambda: on_checkpoint(step))  # noqa: B023 (called at once)
             result.checkpoint_seconds += time.perf_counter() - t
 
-        pending.setdefault("d_loss", []).append(loss_d.detach())
-        pending.setdefault("g_loss", []).append(loss_g.detach())
+        for k, v in step_losses.items():
+            pending.setdefault(k, []).append((step, v))
         for k, v in variant.logs.items():
-            pending.setdefault(k, []).append(v.detach())
+            pending.setdefault(k, []).append((step, v.detach()))
+        step_losses.clear()
         result.steps_done = step
 
         if step % log_every == 0 or step == budget.steps:
@@ -171,7 +159,11 @@ def train(
                 progress(step, budget.steps)
             elapsed = time.perf_counter() - start - result.checkpoint_seconds
             # the cap "bites" only when it stops training before the budget's last step
-            if budget.max_seconds is not None and elapsed > budget.max_seconds and step < budget.steps:
+            if (
+                budget.max_seconds is not None
+                and elapsed > budget.max_seconds
+                and step < budget.steps
+            ):
                 result.stopped_by_time = True
                 break
     result.wall_seconds = time.perf_counter() - start - result.checkpoint_seconds

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from ganbench.data import get_dataset
+from ganbench.hparams import run_leaf
 from ganbench.io import write_json_atomic, write_text_atomic
 from ganbench.pictures import save_samples_picture
 
@@ -25,8 +26,9 @@ def write_run(
     pictures: bool = True,
     error: str | None = None,
     wall: float = 1.0,
+    hp: str = "",
 ) -> Path:
-    folder = Path(out) / "runs" / variant / dataset / f"seed{seed}"
+    folder = Path(out) / "runs" / variant / dataset / run_leaf(seed, hp)
     row = {
         "variant": variant,
         "dataset": dataset,
@@ -43,6 +45,8 @@ def write_run(
         "family": "loss",
         "origin": origin,
     }
+    if hp:
+        row["hp"] = hp
     if status == "ok":
         row.update(metrics)
     if error:

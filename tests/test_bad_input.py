@@ -14,7 +14,7 @@ from report_helpers import write_run
 
 from ganbench.cli import main
 from ganbench.leaderboard import collect_rows, write_leaderboards
-from ganbench.plugins import evaluate_generator
+from ganbench.plugins import PluginImportError, evaluate_generator
 from ganbench.report import write_report
 from ganbench.suite import load_done
 
@@ -51,6 +51,10 @@ CASES = [
     ("not-a-tensor", "gens.py:not_a_tensor", "ring8", "returned a list", "return a tensor"),
     ("not-callable", "gens.py:not_callable", "ring8", "of type int, not something", "nn.Module"),
     ("no-latent-size", "gens.py:no_latent", "ring8", "cannot tell how much noise", "--latent-dim"),
+]
+# --generator names something that cannot be imported: a usage error (issue 15), raised before
+# anything is written (the CLI exits 2; tests/test_reliability.py checks that end to end)
+IMPORT_CASES = [
     ("missing-attr", "gens.py:nope", "ring8", "has no attribute 'nope'", "pass one of its names"),
     ("missing-module", "no_such_module_xyz.sub:gen", "ring8", "cannot import module", "PYTHONPATH"),
     ("missing-file", "nowhere/gen.py:gen", "ring8", "does not exist", "check the path"),
@@ -98,6 +102,23 @@ def test_bad_plugin_is_a_failed_row(
     if case == "hangs":  # not called again once it hung
         assert res.rows[1]["error"].startswith("not run: the generator hung on seed 0")
     assert snapshot(out, case) == before  # every other result untouched
+
+
+@pytest.mark.parametrize(
+    "case, generator, dataset, problem, fix", IMPORT_CASES, ids=[c[0] for c in IMPORT_CASES]
+)
+def test_unimportable_plugin_is_a_usage_error(
+    corpus, out, monkeypatch, case, generator, dataset, problem, fix
+):
+    monkeypatch.chdir(corpus)
+    before = snapshot(out, case)
+    with pytest.raises(PluginImportError) as err:
+        evaluate_generator(
+            generator, dataset, out, name=case, seeds=[0], preset="smoke", device="cpu"
+        )
+    assert problem in str(err.value) and fix in str(err.value), str(err.value)
+    assert not (out / "runs" / case).exists()  # nothing written
+    assert snapshot(out, case) == before
 
 
 def test_cli_exit_code_and_message(corpus, out, monkeypatch, capsys):

@@ -193,3 +193,16 @@ def test_run_writes_report(tmp_path):
     assert rc == 0
     assert (out / "report.html").exists() and (out / "report.md").exists()
     assert "data:image/png;base64," in (out / "report.html").read_text()
+
+
+def test_runs_with_hp_overrides_get_their_own_pictures(tmp_path):
+    """A --hp run sits in seed<k>-hp<key>: its samples, curves and losses are found there and
+    labelled with its overrides, beside the default run of the same variant."""
+    metrics = {"modes_covered": 8, "modes_total": 8, "hq_fraction": 0.9, "reverse_kl": 0.1}
+    write_run(tmp_path, "good", "ring8", 0, metrics)
+    folder = write_run(tmp_path, "good", "ring8", 0, metrics, hp="gp_weight=1.0")
+    assert folder.name.startswith("seed0-hp")
+    write_report(tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "good [gp_weight=1.0] · seed 0" in md
+    assert "No samples for" not in md

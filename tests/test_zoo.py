@@ -1,21 +1,25 @@
 """The whole registry, enumerated so that no variant escapes: each trains a few steps on every
-default dataset it supports and yields a complete row and sane samples."""
+default dataset it supports (translation variants: on the datasets they name) and yields a
+complete row and sane samples."""
 
 import pytest
 import torch
 
 from ganbench.data import DEFAULT_DATASETS, get_dataset
 from ganbench.leaderboard import BASE_COLUMNS
-from ganbench.registry import list_variants
+from ganbench.registry import get_variant, list_variants
 from ganbench.suite import plan_runs, run_one
 
 PAIRS = [
     (info.name, d)
     for info in list_variants()
     if not info.external
-    for d in DEFAULT_DATASETS
-    if info.supports_data(get_dataset(d).spec.kind, get_dataset(d).spec.num_classes)
+    for d in (info.datasets or DEFAULT_DATASETS)
+    if info.supports_data(
+        get_dataset(d).spec.kind, get_dataset(d).spec.num_classes, get_dataset(d).spec.relation
+    )
 ]
+TRANSLATION_METRICS = ["l1", "psnr", "ssim", "label_preservation", "fid", "kid_mean"]
 
 
 def test_every_default_dataset_is_used_and_every_variant_trains_somewhere():
@@ -32,10 +36,12 @@ def test_variant_trains_and_scores(tmp_path, name, dataset):
     row = run_one(spec, tmp_path, log_every=2)
     assert row["status"] == "ok", row.get("error")
     assert all(c in row for c in BASE_COLUMNS)
-    metrics = (
-        ["modes_covered", "hq_fraction", "reverse_kl"]
-        if data.spec.kind == "points"
-        else [
+    if data.spec.kind == "translation":
+        metrics = TRANSLATION_METRICS + (["hole_l1", "hole_psnr"] if data.spec.hole else [])
+    elif data.spec.kind == "points":
+        metrics = ["modes_covered", "hq_fraction", "reverse_kl"]
+    else:
+        metrics = [
             "fid",
             "kid_mean",
             "is_mean",
@@ -46,8 +52,9 @@ def test_variant_trains_and_scores(tmp_path, name, dataset):
             "modes_covered",
             "reverse_kl",
         ]
-    )
     for m in metrics:
         assert m in row and row[m] == row[m], m  # present and not NaN
     ckpt = torch.load(spec.folder(tmp_path) / "checkpoint.pt")
-    assert "G" in ckpt
+    two_way = getattr(get_variant(name).cls, "two_way", False)
+    assert ("cycle_l1" in row) == two_way
+    assert ckpt and all(ckpt.values())  # every net's weights saved

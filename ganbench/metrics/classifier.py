@@ -5,11 +5,15 @@ their SHA-256 and held-out accuracy in `mnist_cnn.json`; loading checks the hash
 It is the project feature network (penultimate layer -> FID/KID/PRDC/memorization, logits -> IS)
 and the oracle for classifier mode coverage (10 modes on `mnist`, 1,000 on `stacked-mnist`).
 Input: (N, 1, 28, 28) float in [-1, 1]; output: (N, 10) logits.
+
+Domains: the same architecture is trained per target domain of the translation datasets (same
+script and seed, `--domain NAME`): `mnist` (plain digits, `mnist_cnn.pt`) and
+`mnist-inverse-thick` (data.translation.inverse_thick of the same digits,
+`mnist_inverse_thick_cnn.pt`). `classify(images, domain=...)` scores label preservation there.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -17,12 +21,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ganbench.backbones.weights import WEIGHTS_DIR, sha256_file
 from ganbench.errors import GanbenchError
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 WEIGHTS_FILE = WEIGHTS_DIR / "mnist_cnn.pt"
 META_FILE = WEIGHTS_DIR / "mnist_cnn.json"
 FEATURE_DIM = 128
+# Target domain -> stem of its weights / json in WEIGHTS_DIR (one MnistCNN per domain).
+DOMAINS = {"mnist": "mnist_cnn", "mnist-inverse-thick": "mnist_inverse_thick_cnn"}
 
 
 class MnistCNN(nn.Module):
@@ -61,54 +67,65 @@ class MnistCNN(nn.Module):
         return self.features_and_logits(x)[1]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def weights_files(domain: str = "mnist") -> tuple[Path, Path]:
+    """(weights .pt, json) of the network for `domain`."""
+    if domain not in DOMAINS:
+        raise GanbenchError(
+            f"no project classifier for domain {domain!r}; known: {', '.join(DOMAINS)}"
+        )
+    stem = WEIGHTS_DIR / DOMAINS[domain]
+    return stem.with_suffix(".pt"), stem.with_suffix(".json")
+
+
+def _retrain(domain: str) -> str:
+    flag = "" if domain == "mnist" else f" --domain {domain}"
+    return f"scripts/train_feature_net.py{flag}"
 
 
 @cache
-def weights_meta() -> dict:
+def weights_meta(domain: str = "mnist") -> dict:
     """The json written beside the weights: sha256, held-out accuracy, seed, command."""
-    if not META_FILE.exists():
-        raise GanbenchError(
-            f"{META_FILE} is missing; reinstall ganbench or run scripts/train_feature_net.py"
-        )
-    return json.loads(META_FILE.read_text())
+    meta_file = weights_files(domain)[1]
+    if not meta_file.exists():
+        raise GanbenchError(f"{meta_file} is missing; reinstall ganbench or run {_retrain(domain)}")
+    return json.loads(meta_file.read_text())
 
 
-def load_state_verified(path: Path = WEIGHTS_FILE, expected_sha256: str | None = None) -> dict:
-    """The state dict at `path`, after checking its SHA-256 against the shipped json."""
-    path = Path(path)
+def load_state_verified(
+    path: Path | None = None, expected_sha256: str | None = None, domain: str = "mnist"
+) -> dict:
+    """The state dict at `path` (default: the shipped weights of `domain`), after checking its
+    SHA-256 against the shipped json."""
+    weights, meta_file = weights_files(domain)
+    path = Path(path or weights)
     if not path.exists():
         raise GanbenchError(
-            f"feature network weights {path} are missing; run scripts/train_feature_net.py to "
+            f"feature network weights {path} are missing; run {_retrain(domain)} to "
             "recreate them, or pass --features inception"
         )
-    expected = expected_sha256 or weights_meta()["sha256"]
+    expected = expected_sha256 or weights_meta(domain)["sha256"]
     got = sha256_file(path)
     if got != expected:
         raise GanbenchError(
             f"feature network weights {path} have SHA-256 {got[:12]}..., expected "
-            f"{expected[:12]}... from {META_FILE.name}; restore the file (git checkout) or rerun "
-            "scripts/train_feature_net.py"
+            f"{expected[:12]}... from {meta_file.name}; restore the file (git checkout) or rerun "
+            f"{_retrain(domain)}"
         )
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
 @cache
-def _cpu_classifier() -> MnistCNN:
+def _cpu_classifier(domain: str = "mnist") -> MnistCNN:
     net = MnistCNN()
-    net.load_state_dict(load_state_verified())
+    net.load_state_dict(load_state_verified(domain=domain))
     net.eval().requires_grad_(False)
     return net
 
 
-def load_classifier(device: torch.device | str = "cpu") -> nn.Module:
-    """The project MNIST CNN in eval mode on `device`: logits for (N, 1, 28, 28) in [-1, 1]."""
-    net = _cpu_classifier()
+def load_classifier(device: torch.device | str = "cpu", domain: str = "mnist") -> nn.Module:
+    """The project CNN of `domain` in eval mode on `device`: logits for (N, 1, 28, 28) in
+    [-1, 1]."""
+    net = _cpu_classifier(domain)
     if torch.device(device).type == "cpu":
         return net
     import copy
@@ -118,12 +135,16 @@ def load_classifier(device: torch.device | str = "cpu") -> nn.Module:
 
 @torch.no_grad()
 def classify(
-    images: torch.Tensor, device: torch.device | str = "cpu", batch_size: int = 1000
+    images: torch.Tensor,
+    device: torch.device | str = "cpu",
+    batch_size: int = 1000,
+    domain: str = "mnist",
 ) -> torch.Tensor:
-    """Predicted digits (LongTensor on the CPU) for (N, 1, 28, 28) images in [-1, 1]."""
+    """Predicted digits (LongTensor on the CPU) for (N, 1, 28, 28) images in [-1, 1], by the
+    classifier of `domain` (a translation dataset's spec.target_domain)."""
     if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
         raise ValueError(f"classify expects (N, 1, 28, 28) images, got {tuple(images.shape)}")
-    net = load_classifier(device)
+    net = load_classifier(device, domain)
     out = [
         net(images[i : i + batch_size].to(device).float()).argmax(1).cpu()
         for i in range(0, len(images), batch_size)

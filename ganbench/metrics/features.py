@@ -7,6 +7,10 @@ Two spaces (DESIGN.md section 6):
     `stacked-mnist` each channel is classified separately: the penultimate features of the three
     channels are concatenated (384-d) and the 1,000 logits of a triplet (d1, d2, d3) are
     l1[d1] + l2[d2] + l3[d3], i.e. the joint softmax is the product of the per-channel ones.
+    Translation datasets are scored in the space of their `spec.target_domain`: `mnist` ->
+    `mnist-cnn`; `mnist-inverse-thick` -> `mnist-inverse-thick-cnn`, the same architecture
+    trained on that domain (classifier.DOMAINS; torch-fidelity name
+    `ganbench-mnist-inverse-thick-cnn`). `--features auto` and `mnist-cnn` both pick it.
   * `inception` (`--features inception`): torch-fidelity's `inception-v3-compat`, the space papers
     report in (IS from `logits_unbiased`, the rest from `2048`). Its weights file
     weights-inception-2015-12-05-6726825d.pth is taken from, in order: --inception-weights PATH /
@@ -49,18 +53,29 @@ FEATURE_CHOICES = ("auto", "mnist-cnn", "inception")
 PROJECT_DATASETS = ("mnist", "stacked-mnist", "mnist-full", "stacked-mnist-full")  # 28x28 digits
 
 
+def space_name(domain: str) -> str:
+    """The feature space of a domain's project network: `mnist-cnn`, `mnist-inverse-thick-cnn`."""
+    return "mnist-cnn" if domain == "mnist" else f"{domain}-cnn"
+
+
+def extractor_name(domain: str) -> str:
+    """Its torch-fidelity registry name: `ganbench-mnist-cnn`, `ganbench-mnist-inverse-thick-cnn`."""
+    return f"ganbench-{space_name(domain)}"
+
+
 class MnistCNNExtractor(FeatureExtractorBase):
-    """torch-fidelity wrapper of the project CNN: uint8 (N, 1|3, 28, 28) -> penultimate, logits."""
+    """torch-fidelity wrapper of the project CNN: uint8 (N, 1|3, 28, 28) -> penultimate, logits.
+    One subclass per domain is registered below; `domain` picks its hash-checked weights."""
+
+    domain = "mnist"
 
     def __init__(self, name, features_list, feature_extractor_weights_path=None, **kwargs):
         super().__init__(name, features_list)
         self.net = classifier.MnistCNN()
-        path = Path(feature_extractor_weights_path or classifier.WEIGHTS_FILE)
-        expected = None if feature_extractor_weights_path else classifier.weights_meta()["sha256"]
-        state = (
-            classifier.load_state_verified(path, expected)
-            if expected
-            else torch.load(path, map_location="cpu", weights_only=True)
+        state = (  # an explicit weights path is the caller's file, loaded as given
+            torch.load(feature_extractor_weights_path, map_location="cpu", weights_only=True)
+            if feature_extractor_weights_path
+            else classifier.load_state_verified(domain=self.domain)
         )
         self.net.load_state_dict(state)
         self.net.eval().requires_grad_(False)
@@ -91,8 +106,7 @@ class MnistCNNExtractor(FeatureExtractorBase):
             or x.shape[1] not in (1, 3)
         ):
             raise ValueError(
-                f"{PROJECT_EXTRACTOR} expects uint8 (N, 1|3, 28, 28) images, got "
-                f"{x.dtype} {tuple(x.shape)}"
+                f"{self.name} expects uint8 (N, 1|3, 28, 28) images, got {x.dtype} {tuple(x.shape)}"
             )
         n, c = x.shape[:2]
         x = x.float().reshape(n * c, 1, 28, 28) / 127.5 - 1.0
@@ -111,8 +125,19 @@ class MnistCNNExtractor(FeatureExtractorBase):
         return tuple(out[f] for f in self.features_list)
 
 
-if PROJECT_EXTRACTOR not in FEATURE_EXTRACTORS_REGISTRY:
-    torch_fidelity.register_feature_extractor(PROJECT_EXTRACTOR, MnistCNNExtractor)
+def _register_domain_extractors() -> None:
+    for domain in classifier.DOMAINS:
+        name = extractor_name(domain)
+        if name in FEATURE_EXTRACTORS_REGISTRY:
+            continue
+        cls = MnistCNNExtractor
+        if domain != "mnist":
+            cls_name = f"MnistCNNExtractor_{domain.replace('-', '_')}"
+            cls = type(cls_name, (MnistCNNExtractor,), {"domain": domain})
+        torch_fidelity.register_feature_extractor(name, cls)
+
+
+_register_domain_extractors()
 
 
 # --- Inception weights -------------------------------------------------------------------------
@@ -184,7 +209,7 @@ def resolve_inception_weights(download: bool = True) -> Path:
 
 @dataclass(frozen=True)
 class FeatureSpace:
-    name: str  # "mnist-cnn" or "inception"
+    name: str  # "mnist-cnn", "mnist-inverse-thick-cnn" (space_name(domain)) or "inception"
     extractor: str  # torch-fidelity registry name
     weights: Path
     sha12: str  # first 12 hex digits of the weights' SHA-256
@@ -218,18 +243,20 @@ def _sha12(path: str, mtime: float) -> str:
 def check_feature_space(
     features: str, dataset_names: Iterable[str] = (), strict: bool = False
 ) -> None:
-    """Fail fast (before any training) when the image datasets cannot be scored in `features`:
-    an unknown name, Inception weights that cannot be had, project weights missing or altered.
-    strict: also refuse image datasets the project network does not cover (used per run; the
-    suite plan leaves those to fail as their own rows)."""
+    """Fail fast (before any training) when the image and translation datasets cannot be scored
+    in `features`: an unknown name, Inception weights that cannot be had, project weights (of
+    each target domain) missing or altered. strict: also refuse datasets no project network
+    covers (used per run; the suite plan leaves those to fail as their own rows)."""
     from ganbench.data import get_dataset
 
     if features not in FEATURE_CHOICES:
         raise GanbenchError(
             f"unknown feature space {features!r}; use one of: {', '.join(FEATURE_CHOICES)}"
         )
-    images = [d for d in dataset_names if get_dataset(d).spec.kind == "image"]
-    if not images:
+    specs = {d: get_dataset(d).spec for d in dataset_names}
+    images = [d for d, s in specs.items() if s.kind == "image"]
+    translations = [d for d, s in specs.items() if s.kind == "translation"]
+    if not images and not translations:
         return
     if features == "inception":
         resolve_inception_weights()
@@ -240,8 +267,18 @@ def check_feature_space(
             f"the project feature network covers {', '.join(PROJECT_DATASETS)}, not "
             f"{', '.join(others)}; score it with --features inception"
         )
+    unknown = [d for d in translations if specs[d].target_domain not in classifier.DOMAINS]
+    if strict and unknown:
+        raise GanbenchError(
+            f"no project feature network for the target domain of {', '.join(unknown)} "
+            f"({', '.join(sorted({specs[d].target_domain for d in unknown}))}); the project "
+            f"networks cover {', '.join(classifier.DOMAINS)}; score it with --features inception"
+        )
+    domains = {specs[d].target_domain for d in translations if d not in unknown}
     if len(others) < len(images):
-        classifier.load_state_verified()  # the shipped weights are there and match their hash
+        domains.add("mnist")
+    for domain in sorted(domains):  # the shipped weights are there and match their hash
+        classifier.load_state_verified(domain=domain)
 
 
 def resolve_feature_space(features: str, dataset_name: str) -> FeatureSpace:
@@ -256,11 +293,20 @@ def resolve_feature_space(features: str, dataset_name: str) -> FeatureSpace:
             "logits_unbiased",
             "2048",
         )
+    from ganbench.data import get_dataset
+
+    spec = get_dataset(dataset_name).spec
+    return domain_space(spec.target_domain if spec.kind == "translation" else "mnist")
+
+
+def domain_space(domain: str = "mnist") -> FeatureSpace:
+    """The project feature space of a target domain (classifier.DOMAINS), e.g. to score a
+    two-way translator's reverse direction in the source domain."""
     return FeatureSpace(
-        "mnist-cnn",
-        PROJECT_EXTRACTOR,
-        classifier.WEIGHTS_FILE,
-        classifier.weights_meta()["sha256"][:12],
+        space_name(domain),
+        extractor_name(domain),
+        classifier.weights_files(domain)[0],
+        classifier.weights_meta(domain)["sha256"][:12],
         "logits",
         "penultimate",
     )

@@ -28,6 +28,7 @@ import torch
 
 from ganbench.config import EvalSizes
 from ganbench.data.base import Dataset
+from ganbench.evaluation import Evaluation, draw
 from ganbench.metrics import classifier
 from ganbench.metrics.classifier_modes import classifier_modes, mode_coverage
 from ganbench.metrics.diversity import mean_msssim
@@ -79,8 +80,6 @@ def evaluate_images(
     features: str,
     device: torch.device | str,
 ):
-    from ganbench.evaluate import Evaluation, draw
-
     name = dataset.spec.name
     space = resolve_feature_space(features, name)
     project = resolve_feature_space("auto", name) if name in PROJECT_DATASETS else None
@@ -172,7 +171,9 @@ def save_closest_pairs(pairs: dict[str, Any], folder: Path, title: str = "") -> 
     )
     fig.tight_layout()
     path = folder / "closest_pairs.png"
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    from ganbench.io import save_figure_atomic  # unique temporary name: two writers never clash
+
+    try:
+        save_figure_atomic(fig, path)
+    finally:
+        plt.close(fig)

@@ -1,5 +1,8 @@
-"""The variant contract. A variant builds its networks for a DataSpec and says what its losses are;
-the harness (ganbench.train) owns the loop, optimizers, schedules, seeding, device and budget."""
+"""The variant contract. A variant builds its networks for a DataSpec, declares its players (named
+parameter groups with their optimizers) and its ordered updates (ganbench.variants.updates), and
+says what each loss is; the harness (ganbench.train) owns the loop, optimizers, seeding, device and
+budget. `Variant` is the two-player noise -> sample case (d_loss / g_loss); `Translator` is the
+source -> target case with any number of players."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import torch
 from torch import nn
 
 from ganbench.data.base import Dataset, DataSpec
+from ganbench.variants.updates import StepContext, Update
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class Variant:
     @classmethod
     def generator_conditioned(cls) -> bool:
         return cls.conditional if cls.generator_uses_labels is None else cls.generator_uses_labels
+
     d_optim: OptimSpec = OptimSpec()
     g_optim: OptimSpec = OptimSpec()
 
@@ -139,6 +144,39 @@ class Variant:
         reconstruction error, ...), computed after training on the held-out split."""
         return {}
 
+    # --- the step, as players and updates ------------------------------------------------------
+    def players(self) -> dict[str, tuple[Iterable[nn.Parameter], OptimSpec]]:
+        """Named parameter groups, each with the optimizer the harness builds for it."""
+        return {"D": (self.d_parameters(), self.d_optim), "G": (self.g_parameters(), self.g_optim)}
+
+    def updates(self) -> list[Update]:
+        """The two-player step: n_critic critic updates, then one generator update."""
+        return [
+            Update("D", "d_step", repeat="n_critic", log="d_loss"),
+            Update("G", "g_step", log="g_loss"),
+        ]
+
+    def after_update(self, player: str) -> None:
+        if player == "D":
+            self.after_d_step()
+
+    def d_step(self, ctx: StepContext) -> torch.Tensor:
+        """One critic update's loss: a fresh real batch and fresh noise of its size."""
+        real, y = ctx.stream.next()
+        z = self.noise(real.shape[0], ctx.device, ctx.generator)
+        return self.d_loss(real, z, y if self.conditional else None)
+
+    def g_step(self, ctx: StepContext) -> torch.Tensor:
+        """The generator update's loss: fresh noise and, when conditional, uniform labels."""
+        n = ctx.batch_size
+        z = self.noise(n, ctx.device, ctx.generator)
+        y = (
+            torch.randint(self.spec.num_classes, (n,), device=ctx.device, generator=ctx.generator)
+            if self.conditional
+            else None
+        )
+        return self.g_loss(z, y)
+
     # --- shared behaviour ---------------------------------------------------------------------
     def d_parameters(self) -> Iterable[nn.Parameter]:
         return self.D.parameters()
@@ -177,3 +215,69 @@ class Variant:
             return self.generate(self.noise(n, device, generator), labels)
         finally:
             self.G.train(was_training)
+
+
+class Translator(Variant):
+    """Source -> target variants (pix2pix, CycleGAN, ...). Subclasses set `defaults`, build their
+    named nets, declare `players()` and `updates()` and write each loss as a method of
+    (ctx: StepContext) reading `ctx.stream.next()` (a ganbench.data.streams.Pair).
+
+    Heads the evaluators call: `translate(a, mask)` (source -> target; inpainting variants return
+    the completed image) and, for two-way variants, `translate_back(b)` (target -> source).
+    """
+
+    common_defaults: ClassVar[dict[str, Any]] = {}
+    two_way: ClassVar[bool] = False
+
+    def __init__(self, spec: DataSpec, **overrides: Any) -> None:
+        from ganbench.hparams import check_hp
+
+        if spec.task != "translation":
+            raise ValueError(
+                f"{self.name} translates images; {spec.name!r} is not a translation set"
+            )
+        known = self.known_hparams(spec.kind)
+        check_hp(self.name, known, overrides)
+        self.spec = spec
+        self.hp = {**known, **overrides}
+        self.logs = {}
+        self.nets: dict[str, nn.Module] = self.build_nets(spec)
+
+    def __getattr__(self, name: str) -> Any:  # nets by name: self.G_AB, self.D_B, ...
+        nets = self.__dict__.get("nets", {})
+        if name in nets:
+            return nets[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def build_nets(self, spec: DataSpec) -> dict[str, nn.Module]:
+        raise NotImplementedError
+
+    def modules(self) -> dict[str, nn.Module]:
+        return self.nets
+
+    def players(self) -> dict[str, tuple[Iterable[nn.Parameter], OptimSpec]]:
+        raise NotImplementedError
+
+    def updates(self) -> list[Update]:
+        raise NotImplementedError
+
+    def after_update(self, player: str) -> None:
+        """Hook after each update of `player`."""
+
+    def translate(self, a: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def translate_back(self, b: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{self.name} translates one way only")
+
+    @torch.no_grad()
+    def heads_eval(self, fn, *args: torch.Tensor) -> torch.Tensor:
+        """Call a head with every net in eval mode, restoring the modes after."""
+        modes = {k: m.training for k, m in self.nets.items()}
+        for m in self.nets.values():
+            m.eval()
+        try:
+            return fn(*args)
+        finally:
+            for k, m in self.nets.items():
+                m.train(modes[k])

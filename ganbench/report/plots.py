@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ganbench.directions import arrow, references  # noqa: E402
+from ganbench.ranking import best_rows, converged_means, not_converged  # noqa: E402
 
 BEST = "#d62728"
 BASE = "#4c72b0"
@@ -24,13 +25,12 @@ DPI = 96
 
 
 def _save(fig, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    from ganbench.io import save_figure_atomic  # unique temporary name: two writers never clash
+
+    try:
+        return save_figure_atomic(fig, path, dpi=DPI, bbox_inches="tight")
+    finally:
+        plt.close(fig)
 
 
 def spans_decades(values: list[float], ratio: float = 50.0) -> bool:
@@ -44,15 +44,11 @@ NOT_CONVERGED = "#c7c7c7"  # grey: the run did not converge, its number is not a
 
 
 def _best_index(metric: str, rows: pd.DataFrame) -> set[int]:
-    """The best row among those that converged (report.best_rows on report.converged_means)."""
-    from ganbench.report import best_rows, converged_means
-
+    """The best row among those that converged (as the report's tables mark it)."""
     return best_rows(metric, converged_means(rows, metric), references(rows, metric))
 
 
 def _not_converged(rows: pd.DataFrame) -> list[bool]:
-    from ganbench.report import not_converged
-
     return not_converged(rows.reset_index(drop=True))
 
 

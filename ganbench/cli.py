@@ -86,17 +86,26 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--dataset", help="only this dataset (default: every dataset both ran on)")
 
     ev = sub.add_parser(
-        "eval", help="score your own generator with the same metrics (see docs/plugins.md)"
+        "eval",
+        help="score your own generator or translator with the same metrics (see docs/plugins.md)",
     )
-    ev.add_argument(
+    plugin = ev.add_mutually_exclusive_group(required=True)
+    plugin.add_argument(
         "--generator",
-        required=True,
         metavar="MODULE:ATTR",
         help="MODULE:ATTR or path/to/file.py:ATTR: an nn.Module taking noise, a "
-        "sample(n, device) callable, or a factory returning either",
+        "sample(n, device) callable, or a factory returning either (generation datasets)",
+    )
+    plugin.add_argument(
+        "--translator",
+        metavar="MODULE:ATTR",
+        help="MODULE:ATTR or path/to/file.py:ATTR: an nn.Module T(a) or T(a, mask), a "
+        "translate(a, mask=None) callable, or a factory returning either (translation datasets)",
     )
     ev.add_argument("--dataset", required=True, metavar="NAME")
-    ev.add_argument("--name", help="its name in the leaderboard (default: from --generator)")
+    ev.add_argument(
+        "--name", help="its name in the leaderboard (default: from --generator / --translator)"
+    )
     ev.add_argument("--seeds", nargs="+", type=_positive_int, default=[0], metavar="K")
     ev.add_argument("--out", type=Path, default=Path("runs/ganbench"), help="output folder")
     ev.add_argument(
@@ -110,12 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         metavar="S",
-        help="seconds any one call into the generator may take (default 60)",
+        help="seconds any one call into the plug-in may take (default 60)",
     )
     ev.add_argument(
         "--latent-dim",
         type=_positive_int,
-        help="noise size for an nn.Module without a latent_dim attribute",
+        help="noise size for a --generator nn.Module without a latent_dim attribute",
     )
     ev.add_argument(
         "--features",
@@ -252,22 +261,37 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ganbench.io import check_output_folder
     from ganbench.leaderboard import write_leaderboards
     from ganbench.log import info, notice, set_quiet
-    from ganbench.plugins import evaluate_generator
+    from ganbench.plugins import evaluate_generator, evaluate_translator
 
     set_quiet(args.quiet)
     check_output_folder(args.out)
-    outcome = evaluate_generator(
-        args.generator,
-        args.dataset,
-        args.out,
-        args.name,
-        args.seeds,
-        args.preset,
-        args.device,
-        args.timeout,
-        args.latent_dim,
-        args.features,
-    )
+    if args.translator is not None:
+        if args.latent_dim is not None:
+            raise GanbenchError("--latent-dim is for --generator; a translator takes no noise")
+        outcome = evaluate_translator(
+            args.translator,
+            args.dataset,
+            args.out,
+            args.name,
+            args.seeds,
+            args.preset,
+            args.device,
+            args.timeout,
+            args.features,
+        )
+    else:
+        outcome = evaluate_generator(
+            args.generator,
+            args.dataset,
+            args.out,
+            args.name,
+            args.seeds,
+            args.preset,
+            args.device,
+            args.timeout,
+            args.latent_dim,
+            args.features,
+        )
     write_leaderboards(args.out)
     (notice if outcome.failed else info)(
         f"{len(outcome.rows) - outcome.failed} seed(s) scored, {outcome.failed} failed; "

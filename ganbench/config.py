@@ -41,6 +41,7 @@ class EvalSizes:
     n_modes_image: int = 2000  # generated images for classifier mode coverage
     msssim_pairs: int = 100  # AC-GAN: 100 random pairs
     kid_subset_size: int = 1000
+    n_pairs: int | None = None  # translation: held-out pairs scored; None: n_gen_image
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ PRESETS: dict[str, Preset] = {
     # runs need a GPU (standard), or `--steps` and the time it takes.
     "quick": Preset(
         "quick",
-        {"points": Budget(1000, 256), "image": Budget(500, 64), "translation": Budget(300, 32)},
+        # Translation: 80 steps, 300 scored pairs, so that the nine translators fit beside the
+        # zoo (measured: 300 steps and 1,000 pairs took ten minutes; docs/budgets.md).
+        {"points": Budget(1000, 256), "image": Budget(500, 64), "translation": Budget(80, 32)},
         EvalSizes(
             n_points=2500,
             n_gen_image=1000,
@@ -88,6 +91,7 @@ PRESETS: dict[str, Preset] = {
             n_modes_image=1000,
             msssim_pairs=100,
             kid_subset_size=500,
+            n_pairs=300,
         ),
         log_every=50,
         datasets=("ring8", "mnist"),
@@ -96,7 +100,11 @@ PRESETS: dict[str, Preset] = {
     # GPU budget used for published leaderboards; sample counts follow the papers where data allow.
     "standard": Preset(
         "standard",
-        {"points": Budget(20000, 256), "image": Budget(10000, 64), "translation": Budget(10000, 32)},
+        {
+            "points": Budget(20000, 256),
+            "image": Budget(10000, 64),
+            "translation": Budget(10000, 32),
+        },
         EvalSizes(
             n_points=2500,
             n_gen_image=10000,

@@ -9,9 +9,9 @@ that reads a curve as converged or not (docs/metrics.md, "Convergence curves").
              images: fid, precision, recall of CURVE_GEN = 500 generated images against a fixed
              subset of CURVE_REAL = 500 held-out images, in the project feature space (Inception
              for datasets it does not cover). Real features are computed once per run.
-             translation: l1, psnr (+ psnr_se), ssim and fid of the translations of CURVE_PAIRS = 500 fixed
+             translation: l1, psnr (+ psnr_se), ssim and fid of the translations of CURVE_PAIRS = 150 fixed
              held-out pairs (image_suite.real_subset, seed 0: the same pairs at every checkpoint
-             and for every seed) against their ground truth (fid: against those 500 targets, in
+             and for every seed) against their ground truth (fid: against those 150 targets, in
              the target domain's feature space).
   converged  the headline metric is steady over the evaluations in the final half of training
              (steps >= half the last evaluated step), with at least MIN_FINAL_EVALS of them:
@@ -61,7 +61,7 @@ FID_REL_TOL = 0.10  # of the final fid
 # FID's sampling sd at 500 vs 500 grows like ~0.16 sqrt(FID) (measured, scripts/curve_noise.py), so
 # below FID ~100 the 10% would be inside the noise: the tolerance is never below 1.0 sqrt(fid)
 FID_SQRT_TOL = 1.0
-CURVE_PAIRS = 500  # translation: fixed held-out pairs per checkpoint
+CURVE_PAIRS = 150  # translation: fixed held-out pairs per checkpoint
 # translation: over 6 resamples of the 500 pairs, the 99th percentile of the spread of the mean
 # PSNR is 4.6-4.8 standard errors for every reference translator measured
 # (scripts/translation_curve_noise.py; docs/metrics.md): a final half within 5 SE has moved no

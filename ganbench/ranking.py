@@ -73,6 +73,6 @@ def rank(summ: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
         ],
         index=summ.index,
     ).fillna(math.inf)
-    ranked = summ.assign(_k=key, _nc=not_converged(summ))
+    ranked = summ.copy().assign(_k=key, _nc=not_converged(summ))  # copy: one block, no warning
     ranked = ranked.sort_values(["_nc", "_k", "variant"]).drop(columns=["_k", "_nc"])
     return ranked.reset_index(drop=True)

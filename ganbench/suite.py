@@ -32,6 +32,7 @@ from ganbench.io import (
     write_text_atomic,
 )
 from ganbench.log import info, progress, stage, warn
+from ganbench.oracle import project_oracle
 from ganbench.pictures import save_samples_picture, translation_strip
 from ganbench.registry import VariantInfo, get_variant, list_variants
 from ganbench.seeding import make_generator, resolve_device, seed_everything
@@ -272,6 +273,7 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
             stage(f"{tag}: evaluating ({data.spec.kind} metrics)")
             ev = score_variant(variant, data, spec, device, eval_gen)
             row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
+            variant.oracle = project_oracle  # injected: variants never import metrics
             row.update(variant.extra_metrics(data, device, eval_gen))
             row.update(eval_seconds=round(time.perf_counter() - t, 3), status="ok")
             title = f"{spec.variant} · {spec.dataset} · seed {spec.seed}"

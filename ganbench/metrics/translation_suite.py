@@ -22,7 +22,7 @@ Columns (a contract; docs/metrics.md "Translation metrics"; directions in ganben
 l1 / psnr / ssim / hole_* have no `_real` column: the ground truth scores 0 / the cap / 1 by
 definition. cycle_l1 has none either (an exact inverse scores 0).
 
-Sample counts: k = min(sizes.n_gen_image, len(data.test)) pairs, a fixed subset for the seed (the
+Sample counts: k = min(sizes.n_pairs or sizes.n_gen_image, len(data.test)) pairs, a fixed subset for the seed (the
 held-out split shuffled by the seed, the pairs outside the FID reference subset first, as the
 `real` row of the image suite draws); the FID/KID reference is image_suite.real_subset(n_real)
 (seed 0, the same for every seed and variant). Where both cover the whole split (quick and
@@ -160,7 +160,7 @@ def evaluate_translation(
     if inpainting and data.test_mask is None:
         raise ValueError(f"{spec.name}: an inpainting dataset needs test_mask")
     space = resolve_feature_space(features, spec.name)  # fails fast, before any translating
-    idx = pair_indices(len(data.test), sizes.n_gen_image, sizes.n_real_image, seed)
+    idx = pair_indices(len(data.test), sizes.n_pairs or sizes.n_gen_image, sizes.n_real_image, seed)
     src, truth = data.test_source[idx], data.test[idx]
     masks = data.test_mask[idx] if inpainting else None
     out = checked_call(translate, src, masks, tuple(spec.shape), device)

@@ -185,7 +185,7 @@ def metric_bars_part(v: DatasetView) -> list[Block]:
     """One bar panel per metric that tells the variants apart; the constant ones in a sentence."""
     same = constant_metrics(v.summ, v.metrics)
     bars = [m for m in v.metrics if m not in HIDDEN_IN_BARS and m not in same]
-    if not (bars and len(v.summ)):
+    if not (bars and len(v.summ) >= 2):  # one variant: the table says it all, nothing to compare
         return []
     blocks: list[Block] = [Section("Metrics with 95% confidence intervals", 3)]
     if same:
@@ -206,7 +206,7 @@ def metric_bars_part(v: DatasetView) -> list[Block]:
 
 def cost_part(v: DatasetView) -> list[Block]:
     """The first two headline metrics against wall seconds per run."""
-    if not (v.heads and len(v.summ)):
+    if not (v.heads and len(v.summ) >= 2):
         return []
     path = v.assets / f"{v.dataset}_cost.png"
     cost = plots.quality_vs_cost(v.summ, v.heads[:2], path, external=v.external)

@@ -36,18 +36,12 @@ def nearest_centre(points: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
     return torch.cdist(points.float().cpu(), centres.float().cpu()).argmin(1)
 
 
-def classify_samples(x: torch.Tensor, data: Dataset, device: torch.device) -> torch.Tensor | None:
-    """Class of each sample by the project's 'classifier' for the data, on the CPU; None when the
-    data have none (the MNIST classifier is not installed, or images that are not 1x28x28)."""
-    if data.spec.kind == "points":
-        return nearest_centre(x, data.mixture.centres)
-    if tuple(data.spec.shape) != (1, 28, 28):
-        return None
-    try:
-        from ganbench.metrics.classifier import classify
-    except ImportError:
-        return None
-    return classify(x, device).cpu().long()
+def classify_samples(
+    oracle, x: torch.Tensor, data: Dataset, device: torch.device
+) -> torch.Tensor | None:
+    """Class of each sample by the injected oracle (ganbench.oracle, set by the harness as
+    `variant.oracle`); None when there is none."""
+    return None if oracle is None else oracle(x, data, device)
 
 
 def label_accuracy(
@@ -56,7 +50,7 @@ def label_accuracy(
     """Fraction of samples G(z, y), y uniform, that the classifier puts in class y."""
     labels = torch.randint(data.spec.num_classes, (n,), device=device, generator=generator)
     x = variant.sample(n, device, generator, labels)
-    pred = classify_samples(x, data, device)
+    pred = classify_samples(getattr(variant, "oracle", None), x, data, device)
     acc = math.nan if pred is None else float((pred == labels.cpu()).float().mean())
     return {"label_accuracy": acc}
 

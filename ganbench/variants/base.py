@@ -89,6 +89,9 @@ class Variant:
 
     d_optim: OptimSpec = OptimSpec()
     g_optim: OptimSpec = OptimSpec()
+    # The classifier extra_metrics may use (x, data, device) -> classes | None, injected by the
+    # harness (ganbench.oracle), so variants never import metrics; None: label metrics are NaN.
+    oracle: Any = None
 
     @classmethod
     def known_hparams(cls, kind: str) -> dict[str, Any]:

@@ -19,8 +19,9 @@ the mean of the critic's 7 x 7 patch scores (over batch and patches, as the zoo)
 as the zoo's, on the gradient of the sum of a sample's patch scores (ganbench.losses
 .gradient_penalty on the patch map), which holds the mean score to a gradient norm of about 1/49.
 That keeps the zoo's balance against λ_cyc = 10: penalising the mean's gradient instead makes the
-adversarial term ~49x stronger, and in a 300-step run here the generators then ignored the cycle
-term and drew blobs. The interpolation weights come from the run's generator.
+adversarial term ~49x stronger (in a 300-step run on mnist2inverse-thick that form drew blobs and
+halved the cycle term's progress; this one keeps the digits' shapes). The interpolation weights
+come from the run's generator.
 
 From the paper: it trains the critics with weight clipping and RMSProp, 2-4 critic updates per
 generator update and reconstruction weights λ_U, λ_V of 100-1000; the zoo's WGAN-GP, n_critic 5

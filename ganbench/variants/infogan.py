@@ -99,7 +99,7 @@ class InfoGAN(Variant):
             x = self.generate(z)
             q = self.D(x)["q"]
         row = {"code_accuracy": float((q[:, : self.n_cat].argmax(1) == c).float().mean())}
-        pred = classify_samples(x, data, device) if data.spec.num_classes else None
+        pred = classify_samples(self.oracle, x, data, device) if data.spec.num_classes else None
         if pred is not None:  # data with classes and a classifier for them
             k = data.spec.num_classes
             row["code_label_accuracy"] = matched_accuracy(c.cpu(), pred, self.n_cat, k)

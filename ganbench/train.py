@@ -117,7 +117,7 @@ def train(
             # a column that starts late (an update with a window) is NaN on the rows before
             column = history.setdefault(k, [float("nan")] * before)
             column.append(float(v[ok].mean()) if ok.any() else float("nan"))
-        for k, column in history.items():  # and on the rows where its update was not active
+        for column in history.values():  # and on the rows where its update was not active
             if len(column) < len(history["step"]):
                 column.append(float("nan"))
         pending.clear()

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from _contract_golden import histories
 
 GOLDEN = Path(__file__).parent / "golden" / "contract_losses.json"

@@ -22,11 +22,12 @@ Columns (a contract; docs/metrics.md "Translation metrics"; directions in ganben
 l1 / psnr / ssim / hole_* have no `_real` column: the ground truth scores 0 / the cap / 1 by
 definition. cycle_l1 has none either (an exact inverse scores 0).
 
-Sample counts: k = min(sizes.n_pairs or sizes.n_gen_image, len(data.test)) pairs, a fixed subset for the seed (the
-held-out split shuffled by the seed, the pairs outside the FID reference subset first, as the
-`real` row of the image suite draws); the FID/KID reference is image_suite.real_subset(n_real)
-(seed 0, the same for every seed and variant). Where both cover the whole split (quick and
-standard: 1,000 of 1,000), fid_real is 0 by construction (a zero point, not a noise floor).
+Sample counts: k = min(sizes.n_pairs or sizes.n_gen_image, len(data.test)) pairs, a fixed
+subset for the seed (the held-out split shuffled by the seed, the pairs outside the FID
+reference subset first, as the `real` row of the image suite draws); the FID/KID reference is
+image_suite.real_subset(n_real) (seed 0, the same for every seed and variant). Where both cover
+the whole split (standard: 1,000 of 1,000), fid_real is 0 by construction (a zero point, not a
+noise floor).
 """
 
 from __future__ import annotations

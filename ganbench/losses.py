@@ -54,3 +54,8 @@ def unit_gaussian_nll(target: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
     """-log N(target | mean, I) without the constant: ½||target - mean||² per sample, batch mean
     (InfoGAN's continuous codes as a factored Gaussian with fixed unit variance)."""
     return 0.5 * ((target - mean) ** 2).sum(1).mean()
+
+
+def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference (cycle, identity and pixel terms of the translators)."""
+    return (x - y).abs().mean()

@@ -261,6 +261,10 @@ class Translator(Variant):
     def players(self) -> dict[str, tuple[Iterable[nn.Parameter], OptimSpec]]:
         raise NotImplementedError
 
+    def adam(self) -> OptimSpec:
+        """Adam with the `lr` and `betas` hyper-parameters (the zoo's optimizer for every net)."""
+        return OptimSpec("adam", lr=float(self.hp["lr"]), betas=tuple(self.hp["betas"]))
+
     def updates(self) -> list[Update]:
         raise NotImplementedError
 

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.context_encoder import complete
 from ganbench.variants.updates import StepContext, Update
 
@@ -71,7 +71,7 @@ class CCGAN(Translator):
         return {"G": g, "D": PatchDiscriminator(c, width=width, n_layers=3, norm="instance")}
 
     def players(self):
-        opt = OptimSpec("adam", lr=float(self.hp["lr"]), betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
 
     def updates(self):

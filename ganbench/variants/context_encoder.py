@@ -31,7 +31,7 @@ from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.inpaint import ContextEncoder as ContextEncoderNet
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.updates import StepContext, Update
 
 
@@ -82,7 +82,7 @@ class ContextEncoder(Translator):
         }
 
     def players(self):
-        opt = OptimSpec("adam", lr=float(self.hp["lr"]), betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
 
     def updates(self):

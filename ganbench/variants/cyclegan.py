@@ -31,18 +31,15 @@ import itertools
 import torch
 
 from ganbench.data.base import DataSpec
+from ganbench.losses import l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.replay import ReplayBuffer
 from ganbench.nets.resnet_gen import ResnetGenerator
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH, G_BLOCKS, D_WIDTH = 8, 1, 8
-
-
-def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return (x - y).abs().mean()
 
 
 @register(
@@ -80,7 +77,7 @@ class CycleGAN(Translator):
         }
 
     def players(self):
-        opt = OptimSpec("adam", lr=self.hp["lr"], betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         gens = itertools.chain(self.G_AB.parameters(), self.G_BA.parameters())
         return {
             "G": (gens, opt),

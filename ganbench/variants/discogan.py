@@ -38,7 +38,7 @@ from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.conv import ConvDiscriminator
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH = 8
@@ -76,7 +76,7 @@ class DiscoGAN(Translator):
         }
 
     def players(self):
-        opt = OptimSpec("adam", lr=self.hp["lr"], betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         gens = itertools.chain(self.G_AB.parameters(), self.G_BA.parameters())
         discs = itertools.chain(self.D_A.parameters(), self.D_B.parameters())
         return {"G": (gens, opt), "D": (discs, opt)}

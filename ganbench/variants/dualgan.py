@@ -40,18 +40,14 @@ import itertools
 import torch
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import gradient_penalty
+from ganbench.losses import gradient_penalty, l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH, D_WIDTH = 8, 16
-
-
-def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return (x - y).abs().mean()
 
 
 @register(
@@ -85,7 +81,7 @@ class DualGAN(Translator):
         }
 
     def players(self):
-        opt = OptimSpec("adam", lr=self.hp["lr"], betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         gens = itertools.chain(self.G_AB.parameters(), self.G_BA.parameters())
         critics = itertools.chain(self.D_A.parameters(), self.D_B.parameters())
         return {"D": (critics, opt), "G": (gens, opt)}

@@ -40,7 +40,7 @@ from torch import nn
 
 from ganbench.nets.srnets import RRDBNet, VGGDiscriminator
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.relativistic import average_losses
 from ganbench.variants.srgan import FrozenFeatureContent
 from ganbench.variants.updates import StepContext, Update
@@ -98,7 +98,7 @@ class ESRGAN(FrozenFeatureContent, Translator):
         return {"G": g, "D": VGGDiscriminator(spec.shape, width=int(self.hp["d_width"]))}
 
     def players(self):
-        opt = OptimSpec("adam", lr=float(self.hp["lr"]), betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
 
     def updates(self):

@@ -26,7 +26,7 @@ from ganbench.data.base import DataSpec
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.updates import StepContext, Update
 
 
@@ -48,7 +48,7 @@ class Pix2Pix(Translator):
         return {"G": UNet(c_a, c_b, width=16), "D": PatchDiscriminator(c_a + c_b, width=16)}
 
     def players(self):
-        opt = OptimSpec("adam", lr=self.hp["lr"], betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
 
     def updates(self) -> list[Update]:

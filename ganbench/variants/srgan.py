@@ -45,7 +45,7 @@ from torch import nn
 from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.srnets import SRResNet, VGGDiscriminator
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.updates import StepContext, Update
 
 CONTENT_LOSSES = ("perceptual", "mse")
@@ -118,7 +118,7 @@ class SRGAN(FrozenFeatureContent, Translator):
         }
 
     def players(self):
-        opt = OptimSpec("adam", lr=float(self.hp["lr"]), betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
 
     def updates(self):

@@ -38,17 +38,14 @@ from collections.abc import Iterable
 import torch
 
 from ganbench.data.base import DataSpec
+from ganbench.losses import l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.shared_latent import shared_latent_pair
 from ganbench.registry import register
-from ganbench.variants.base import OptimSpec, Translator
+from ganbench.variants.base import Translator
 from ganbench.variants.updates import StepContext, Update
 
 WIDTH, N_BLOCKS, D_WIDTH = 8, 0, 16
-
-
-def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return (x - y).abs().mean()
 
 
 def kl(mu: torch.Tensor) -> torch.Tensor:
@@ -100,7 +97,7 @@ class UNIT(Translator):
         }
 
     def players(self):
-        opt = OptimSpec("adam", lr=self.hp["lr"], betas=tuple(self.hp["betas"]))
+        opt = self.adam()
         vaes = unique_parameters(self.E_A, self.E_B, self.G_A, self.G_B)
         return {
             "G": (vaes, opt),

@@ -32,9 +32,10 @@ import torch
 import torch.nn.functional as F
 
 from ganbench.backbones import perceptual
+from ganbench.backbones.weights import sha256_file
 from ganbench.data import get_dataset
 from ganbench.data.translation import inverse_thick
-from ganbench.metrics.classifier import DOMAINS, MnistCNN, sha256_file, weights_files
+from ganbench.metrics.classifier import DOMAINS, MnistCNN, weights_files
 from ganbench.seeding import seed_everything
 
 REQUIRED_ACCURACY = 0.975

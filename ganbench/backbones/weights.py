@@ -34,16 +34,26 @@ def read_meta(meta_file: Path, retrain: str) -> dict:
     return json.loads(meta_file.read_text())
 
 
-def load_verified(path: Path, expected_sha256: str, what: str, retrain: str) -> dict:
-    """The state dict at `path`, after checking its SHA-256 against `expected_sha256`."""
+def load_verified(
+    path: Path,
+    expected_sha256: str,
+    what: str,
+    retrain: str,
+    source: str = "their json",
+    otherwise: str = "",
+) -> dict:
+    """The state dict at `path`, after checking its SHA-256 against `expected_sha256` (read from
+    `source`); `otherwise` ends the missing-file message with another way out."""
     path = Path(path)
     if not path.exists():
-        raise GanbenchError(f"{what} weights {path} are missing; run {retrain} to recreate them")
+        raise GanbenchError(
+            f"{what} weights {path} are missing; run {retrain} to recreate them{otherwise}"
+        )
     got = sha256_file(path)
     if got != expected_sha256:
         raise GanbenchError(
             f"{what} weights {path} have SHA-256 {got[:12]}..., expected "
-            f"{expected_sha256[:12]}... from their json; restore the file (git checkout) or "
+            f"{expected_sha256[:12]}... from {source}; restore the file (git checkout) or "
             f"rerun {retrain}"
         )
     return torch.load(path, map_location="cpu", weights_only=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ganbench.backbones.weights import WEIGHTS_DIR, sha256_file
+from ganbench.backbones.weights import WEIGHTS_DIR, load_verified
 from ganbench.errors import GanbenchError
 
 WEIGHTS_FILE = WEIGHTS_DIR / "mnist_cnn.pt"
@@ -98,20 +98,16 @@ def load_state_verified(
     SHA-256 against the shipped json."""
     weights, meta_file = weights_files(domain)
     path = Path(path or weights)
-    if not path.exists():
-        raise GanbenchError(
-            f"feature network weights {path} are missing; run {_retrain(domain)} to "
-            "recreate them, or pass --features inception"
-        )
-    expected = expected_sha256 or weights_meta(domain)["sha256"]
-    got = sha256_file(path)
-    if got != expected:
-        raise GanbenchError(
-            f"feature network weights {path} have SHA-256 {got[:12]}..., expected "
-            f"{expected[:12]}... from {meta_file.name}; restore the file (git checkout) or rerun "
-            f"{_retrain(domain)}"
-        )
-    return torch.load(path, map_location="cpu", weights_only=True)
+    # the json is read only when the weights exist, so a missing file is named as missing
+    expected = expected_sha256 or (weights_meta(domain)["sha256"] if path.exists() else "")
+    return load_verified(
+        path,
+        expected,
+        "feature network",
+        _retrain(domain),
+        source=meta_file.name,
+        otherwise=", or pass --features inception",
+    )
 
 
 @cache

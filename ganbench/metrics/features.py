@@ -39,6 +39,7 @@ from torch_fidelity import FeatureExtractorBase
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import create_feature_extractor
 
+from ganbench.backbones.weights import sha256_file
 from ganbench.errors import GanbenchError
 from ganbench.metrics import classifier
 
@@ -237,7 +238,7 @@ class FeatureSpace:
 
 @cache
 def _sha12(path: str, mtime: float) -> str:
-    return classifier.sha256_file(Path(path))[:12]
+    return sha256_file(Path(path))[:12]
 
 
 def check_feature_space(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -12,6 +14,21 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+@contextmanager
+def rng_untouched() -> Iterator[None]:
+    """Run the body so that the global Python, NumPy and torch (CPU and initialised CUDA) RNGs
+    are as they were afterwards. Building a pretrained net draws its throw-away initial weights
+    from the global RNG; without this a cold feature cache would change the training after it."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
 
 
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:

@@ -35,7 +35,7 @@ from ganbench.log import info, progress, stage, warn
 from ganbench.oracle import project_oracle
 from ganbench.pictures import save_samples_picture, translation_strip
 from ganbench.registry import VariantInfo, get_variant, list_variants
-from ganbench.seeding import make_generator, resolve_device, seed_everything
+from ganbench.seeding import make_generator, resolve_device, rng_untouched, seed_everything
 from ganbench.train import train
 
 DONE = ("ok", "diverged")
@@ -237,7 +237,8 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
         row["generator_conditioned"] = variant.generator_conditioned()
         gen = make_generator(spec.seed, device)
         tag = f"{spec.variant} {spec.dataset} seed{spec.seed}"
-        recorder = _curve_recorder(spec, variant, data, device) if curves else None
+        with rng_untouched():  # a cold feature cache loads nets: training must not see it
+            recorder = _curve_recorder(spec, variant, data, device) if curves else None
         with progress(f"{tag} training", spec.budget.steps) as bar:
             res = train(
                 variant,

@@ -14,17 +14,16 @@ training clock (so a `max_seconds` cap stops at the same step with or without it
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from ganbench.config import Budget
 from ganbench.data.base import Dataset
 from ganbench.data.streams import BatchStream, make_stream
+from ganbench.seeding import rng_untouched
 from ganbench.variants.base import Variant
 from ganbench.variants.updates import StepContext
 
@@ -51,14 +50,10 @@ def isolated_call(variant: Variant, fn: Callable[[], None]) -> None:
     modules = list(variant.modules().values())
     modes = [[m.training for m in mod.modules()] for mod in modules]
     buffers = [{k: b.clone() for k, b in mod.named_buffers()} for mod in modules]
-    py_state, np_state = random.getstate(), np.random.get_state()
-    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
     try:
-        with torch.random.fork_rng(devices=cuda), torch.no_grad():
+        with rng_untouched(), torch.no_grad():
             fn()
     finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
         for mod, flags, bufs in zip(modules, modes, buffers, strict=True):
             for m, flag in zip(mod.modules(), flags, strict=True):
                 m.train(flag)

@@ -20,7 +20,9 @@ def _stable(row):
 
 
 @pytest.mark.parametrize("dataset", ["ring8", "mnist"])
-def test_same_spec_same_seed_gives_identical_numbers(tmp_path, dataset):
+def test_same_spec_same_seed_gives_identical_numbers(tmp_path, dataset, monkeypatch):
+    # A cold feature cache (a fresh clone): run a builds the feature net, run b reads the cache.
+    monkeypatch.setenv("GANBENCH_CACHE", str(tmp_path / "cache"))
     (spec,) = plan_runs(["wgan-gp"], [dataset], [3], "smoke", device="cpu")
     a = run_one(spec, tmp_path / "a", log_every=5)
     b = run_one(spec, tmp_path / "b", log_every=5)

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganbench.backbones.weights import WEIGHTS_DIR, load_verified, read_meta
+from ganbench.seeding import rng_untouched
 
 WEIGHTS_FILE = WEIGHTS_DIR / "perceptual_vgg.pt"
 META_FILE = WEIGHTS_DIR / "perceptual_vgg.json"
@@ -80,7 +81,8 @@ def _verified_state() -> dict:
 def load_perceptual_net(device: torch.device | str = "cpu") -> nn.Module:
     """A fresh frozen copy (eval mode, requires_grad False) of the shipped perceptual net on
     `device`. Gradients still flow to its input. Keep it out of the nets a variant optimizes."""
-    net = PerceptualVGG()
+    with rng_untouched():  # its initial weights are overwritten: not the variant's draw
+        net = PerceptualVGG()
     net.load_state_dict(_verified_state())
     return net.eval().requires_grad_(False).to(device)
 

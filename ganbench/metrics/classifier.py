@@ -23,6 +23,7 @@ from torch import nn
 
 from ganbench.backbones.weights import WEIGHTS_DIR, load_verified
 from ganbench.errors import GanbenchError
+from ganbench.seeding import rng_untouched
 
 WEIGHTS_FILE = WEIGHTS_DIR / "mnist_cnn.pt"
 META_FILE = WEIGHTS_DIR / "mnist_cnn.json"
@@ -112,7 +113,8 @@ def load_state_verified(
 
 @cache
 def _cpu_classifier(domain: str = "mnist") -> MnistCNN:
-    net = MnistCNN()
+    with rng_untouched():  # its random initial weights are overwritten: not the caller's draw
+        net = MnistCNN()
     net.load_state_dict(load_state_verified(domain=domain))
     net.eval().requires_grad_(False)
     return net

@@ -42,6 +42,7 @@ from torch_fidelity.utils import create_feature_extractor
 from ganbench.backbones.weights import sha256_file
 from ganbench.errors import GanbenchError
 from ganbench.metrics import classifier
+from ganbench.seeding import rng_untouched
 
 PROJECT_EXTRACTOR = "ganbench-mnist-cnn"
 INCEPTION_EXTRACTOR = "inception-v3-compat"
@@ -72,7 +73,8 @@ class MnistCNNExtractor(FeatureExtractorBase):
 
     def __init__(self, name, features_list, feature_extractor_weights_path=None, **kwargs):
         super().__init__(name, features_list)
-        self.net = classifier.MnistCNN()
+        with rng_untouched():  # loading a cold feature cache must not move the global RNG
+            self.net = classifier.MnistCNN()
         state = (  # an explicit weights path is the caller's file, loaded as given
             torch.load(feature_extractor_weights_path, map_location="cpu", weights_only=True)
             if feature_extractor_weights_path

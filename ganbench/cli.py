@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ganbench.errors import GanbenchError
+from ganbench.core.errors import GanbenchError
 
 
 def _positive_int(text: str) -> int:
@@ -190,10 +190,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ganbench.hparams import parse_hp
-    from ganbench.io import check_output_folder
-    from ganbench.log import info, notice, set_quiet
-    from ganbench.suite import plan_runs, resolve_jobs, run_suite
+    from ganbench.core.hparams import parse_hp
+    from ganbench.core.io import check_output_folder
+    from ganbench.core.log import info, notice, set_quiet
+    from ganbench.harness.suite import plan_runs, resolve_jobs, run_suite
 
     set_quiet(args.quiet)
     check_output_folder(args.out)
@@ -229,8 +229,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _report_after(out: Path) -> None:
     """The report at the end of run/eval; a problem writing it never loses the results."""
-    from ganbench.log import info, warn
-    from ganbench.report import write_report
+    from ganbench.core.log import info, warn
+    from ganbench.results.report import write_report
 
     try:
         html_path, _ = write_report(out)
@@ -242,7 +242,7 @@ def _report_after(out: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ganbench.report import write_report
+    from ganbench.results.report import write_report
 
     html_path, md_path = write_report(args.dir)
     print(f"wrote {html_path} and {md_path}")
@@ -250,7 +250,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from ganbench.compare import compare, format_comparison
+    from ganbench.results.compare import compare, format_comparison
 
     a, b = args.variants
     print(format_comparison(compare(args.dir, a, b, args.dataset), a, b), end="")
@@ -258,10 +258,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ganbench.io import check_output_folder
-    from ganbench.leaderboard import write_leaderboards
-    from ganbench.log import info, notice, set_quiet
+    from ganbench.core.io import check_output_folder
+    from ganbench.core.log import info, notice, set_quiet
     from ganbench.plugins import evaluate_generator, evaluate_translator
+    from ganbench.results.leaderboard import write_leaderboards
 
     set_quiet(args.quiet)
     check_output_folder(args.out)
@@ -303,7 +303,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ganbench.log import info, set_quiet
+    from ganbench.core.log import info, set_quiet
     from ganbench.reproduce import format_protocol_list, reproduce
 
     if args.list:

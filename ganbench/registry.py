@@ -10,15 +10,15 @@ import fnmatch
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from ganbench.errors import RegistryError, UnknownNameError
+from ganbench.core.errors import RegistryError, UnknownNameError
+from ganbench.results.references import RESERVED_NAMES
 
 # What a variant can train on: 2-D points, images, labelled data, two coupled domains, and
 # translation data (a source image -> a target image; which relations, the class's `relations`).
 CAPABILITIES = frozenset({"points", "image", "labels", "two-domain", "translation"})
 ENTRY_POINT_GROUP = "ganbench.variants"
-# Names of the reference rows (ganbench/reference.py): real data and the classical translation
+# Names of the reference rows (ganbench/harness/reference.py): real data and the classical translation
 # baselines; no variant may take them.
-RESERVED_NAMES = ("real", "bicubic", "mean-fill")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""How much does the harness add per step? Times ganbench.train.train against a bare loop that runs
+"""How much does the harness add per step? Times ganbench.harness.train.train against a bare loop that runs
 the same variant's losses and optimizer steps with nothing else (no logging, no divergence checks).
 
     .venv/bin/python scripts/bench_harness.py [--steps 300] [--variants dcgan wgan-gp]
@@ -12,11 +12,11 @@ from functools import partial
 
 import torch
 
-from ganbench.config import Budget
+from ganbench.core.config import Budget
+from ganbench.core.seeding import resolve_device, seed_everything
 from ganbench.data import get_dataset
+from ganbench.harness.train import BatchStream, train
 from ganbench.registry import get_variant
-from ganbench.seeding import resolve_device, seed_everything
-from ganbench.train import BatchStream, train
 
 
 def bare_loop(variant, data, budget: Budget, device, gen) -> None:

@@ -42,17 +42,17 @@ def main() -> int:
     from sklearn.neighbors import NearestNeighbors
     from torch.utils.data import Dataset as TorchDataset
 
-    from ganbench.config import get_preset
+    from ganbench.core.config import get_preset
+    from ganbench.core.seeding import make_generator, resolve_device, seed_everything
     from ganbench.data import get_dataset
-    from ganbench.evaluate import draw
+    from ganbench.harness.suite import make_sampler
+    from ganbench.harness.train import train
+    from ganbench.metrics.evaluate import draw
     from ganbench.metrics.features import extract, resolve_feature_space, to_uint8
     from ganbench.metrics.fidelity import fid, inception_score, kid, real_features
     from ganbench.metrics.image_suite import evaluate_images, real_subset
     from ganbench.metrics.neighbours import knn
     from ganbench.registry import get_variant
-    from ganbench.seeding import make_generator, resolve_device, seed_everything
-    from ganbench.suite import make_sampler
-    from ganbench.train import train
 
     device = resolve_device(args.device)
     data = get_dataset(args.dataset)

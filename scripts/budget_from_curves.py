@@ -14,7 +14,7 @@ import json
 import math
 from pathlib import Path
 
-from ganbench.curves import FID_REL_TOL, FID_SQRT_TOL, HQ_TOL, MODES_REL_TOL
+from ganbench.harness.curves import FID_REL_TOL, FID_SQRT_TOL, HQ_TOL, MODES_REL_TOL
 
 
 def _within(rows: list[dict[str, float]], kind: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from ganbench.suite import plan_runs, run_one
+from ganbench.harness.suite import plan_runs, run_one
 
 
 def main() -> None:

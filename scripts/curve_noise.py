@@ -1,5 +1,5 @@
 """The noise of the convergence-curve metrics at the curve's sample sizes: where the tolerances of
-ganbench.curves.converged come from (docs/metrics.md, "Convergence curves").
+ganbench.harness.curves.converged come from (docs/metrics.md, "Convergence curves").
 
 For each reference sampler it draws the curve's sample size `--draws` times with independent noise
 and reports the spread (max - min) over groups of `--group` draws, the number of final-half
@@ -19,10 +19,10 @@ import math
 import numpy as np
 import torch
 
-from ganbench.curves import CURVE_GEN, CURVE_POINTS, CURVE_REAL
 from ganbench.data import get_dataset
 from ganbench.data.base import Mixture
 from ganbench.data.mixtures import sample_mixture
+from ganbench.harness.curves import CURVE_GEN, CURVE_POINTS, CURVE_REAL
 from ganbench.metrics.features import extract, resolve_feature_space
 from ganbench.metrics.fidelity import fid, real_features
 from ganbench.metrics.image_suite import real_subset

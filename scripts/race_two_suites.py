@@ -8,7 +8,7 @@ Prints, per repetition and in total: the exit codes, how many processes exited 1
 differ from a single-process run apart from timing fields.
 
 Training is counted from outside the code under test: a `sitecustomize.py` put on PYTHONPATH (so
-spawned --jobs workers load it too) wraps `ganbench.train.train` and `ganbench.reference.
+spawned --jobs workers load it too) wraps `ganbench.harness.train.train` and `ganbench.harness.reference.
 score_reference` and appends one line per call to a log file. The script therefore measures the
 same thing before and after a change to the suite (run it with PYTHONPATH pointing at an older
 copy of the package to measure that one).
@@ -38,13 +38,13 @@ _log = os.environ["GANBENCH_RACE_LOG"]
 def _note(what):
     with open(_log, "a") as f:
         f.write(f"{os.getpid()} {what}\\n")
-import ganbench.train as _t
+import ganbench.harness.train as _t
 _train = _t.train
 def train(variant, data, *a, **k):
     _note(f"train {type(variant).__name__} {data.spec.name} {torch.initial_seed()}")
     return _train(variant, data, *a, **k)
 _t.train = train
-import ganbench.reference as _r
+import ganbench.harness.reference as _r
 _score = _r.score_reference
 def score_reference(dataset, seed, *a, **k):
     _note(f"reference {dataset} {seed}")

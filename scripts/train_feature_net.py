@@ -33,10 +33,10 @@ import torch.nn.functional as F
 
 from ganbench.backbones import perceptual
 from ganbench.backbones.weights import sha256_file
+from ganbench.core.seeding import seed_everything
 from ganbench.data import get_dataset
 from ganbench.data.translation import inverse_thick
 from ganbench.metrics.classifier import DOMAINS, MnistCNN, weights_files
-from ganbench.seeding import seed_everything
 
 REQUIRED_ACCURACY = 0.975
 # Target domain -> the transform of plain digits into it (the translation datasets' own one).

@@ -13,10 +13,14 @@ import time
 
 import torch
 
-from ganbench.config import get_preset
+from ganbench.core.config import get_preset
 from ganbench.data import get_dataset
+from ganbench.harness.reference import (
+    REFERENCE_VARIANT,
+    reference_names,
+    score_translation_reference,
+)
 from ganbench.metrics.translation_suite import evaluate_translation
-from ganbench.reference import REFERENCE_VARIANT, reference_names, score_translation_reference
 
 DATASETS = ["edges2mnist", "mnist-sr4", "mnist-sr2", "mnist-inpaint-centre", "mnist-inpaint-random"]
 COLUMNS = ["l1", "psnr", "ssim", "hole_l1", "hole_l2", "hole_psnr", "label_preservation",

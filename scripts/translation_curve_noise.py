@@ -1,5 +1,5 @@
 """The sampling noise of the translation curve's headline (mean PSNR over CURVE_PAIRS held-out
-pairs): where ganbench.curves.PSNR_TOL comes from (docs/metrics.md, "Translation metrics").
+pairs): where ganbench.harness.curves.PSNR_TOL comes from (docs/metrics.md, "Translation metrics").
 
 A translation curve scores the same fixed pairs at every checkpoint, so the evaluation adds no
 noise of its own; what the tolerance must clear is the uncertainty of the number itself: how much
@@ -19,9 +19,9 @@ import argparse
 import numpy as np
 import torch
 
-from ganbench.curves import CURVE_PAIRS
 from ganbench.data import get_dataset
 from ganbench.data.translation import bicubic_up, mean_fill, pixel_mean
+from ganbench.harness.curves import CURVE_PAIRS
 from ganbench.metrics.paired import psnr_per_image
 
 

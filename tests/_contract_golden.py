@@ -10,11 +10,11 @@ import sys
 
 import torch
 
-from ganbench.config import get_preset
+from ganbench.core.config import get_preset
+from ganbench.core.seeding import make_generator, seed_everything
 from ganbench.data import get_dataset
+from ganbench.harness.train import train
 from ganbench.registry import list_variants
-from ganbench.seeding import make_generator, seed_everything
-from ganbench.train import train
 
 DATASETS = ("ring8", "mnist")
 SEED = 0

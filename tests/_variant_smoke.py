@@ -9,9 +9,9 @@ import torch
 from torch import nn
 
 from ganbench.data import DEFAULT_DATASETS, get_dataset
-from ganbench.leaderboard import BASE_COLUMNS
+from ganbench.harness.suite import plan_runs, run_one
 from ganbench.registry import get_variant
-from ganbench.suite import plan_runs, run_one
+from ganbench.results.leaderboard import BASE_COLUMNS
 
 
 def sp(x: float) -> float:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import torch
 
+from ganbench.core.hparams import run_leaf
+from ganbench.core.io import write_json_atomic, write_text_atomic
 from ganbench.data import get_dataset
-from ganbench.hparams import run_leaf
-from ganbench.io import write_json_atomic, write_text_atomic
-from ganbench.pictures import save_samples_picture
+from ganbench.results.pictures import save_samples_picture
 
 
 def write_run(

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from ganbench.backbones import perceptual
+from ganbench.core.errors import GanbenchError
 from ganbench.data import Dataset, DataSpec, get_dataset
 from ganbench.data import registry as data_registry
 from ganbench.data.translation import inverse_thick
-from ganbench.errors import GanbenchError
 from ganbench.metrics import classifier
 from ganbench.metrics.features import (
     check_feature_space,

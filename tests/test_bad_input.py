@@ -13,10 +13,10 @@ import pytest
 from report_helpers import write_run
 
 from ganbench.cli import main
-from ganbench.leaderboard import collect_rows, write_leaderboards
+from ganbench.harness.suite import load_done
 from ganbench.plugins import PluginImportError, evaluate_generator
-from ganbench.report import write_report
-from ganbench.suite import load_done
+from ganbench.results.leaderboard import collect_rows, write_leaderboards
+from ganbench.results.report import write_report
 
 
 @pytest.fixture(scope="module")

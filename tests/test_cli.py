@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ganbench.cli import main
-from ganbench.leaderboard import BASE_COLUMNS
+from ganbench.results.leaderboard import BASE_COLUMNS
 
 MIXTURE_METRICS = ["modes_covered", "modes_total", "hq_fraction", "reverse_kl"]
 

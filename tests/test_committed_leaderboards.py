@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ganbench.leaderboard import BASE_COLUMNS
+from ganbench.results.leaderboard import BASE_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1] / "leaderboards"
 BOARDS = sorted(ROOT.glob("*/leaderboard.csv"))

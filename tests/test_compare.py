@@ -9,7 +9,7 @@ from report_helpers import fake_out, write_run
 from scipy import stats
 
 from ganbench.cli import main
-from ganbench.compare import compare, format_comparison, welch
+from ganbench.results.compare import compare, format_comparison, welch
 
 
 @pytest.fixture(scope="module")

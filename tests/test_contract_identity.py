@@ -1,4 +1,4 @@
-"""The players-and-updates loop (ganbench/train.py, ganbench/variants/updates.py) trains every
+"""The players-and-updates loop (ganbench/harness/train.py, ganbench/variants/updates.py) trains every
 generation variant exactly as the two-loss loop it replaced: the loss history of each, at the smoke
 budget on ring8 and mnist, equals the one the old loop wrote (tests/golden/contract_losses.json,
 written by tests/_contract_golden.py at commit 237291b). Variants whose step order was meant to

@@ -1,4 +1,4 @@
-"""Convergence curves (ganbench/curves.py): the schedule, the `converged` / `best_step` rule on
+"""Convergence curves (ganbench/harness/curves.py): the schedule, the `converged` / `best_step` rule on
 constructed curves, curve.csv from a real smoke run, training unchanged by the evaluation, and the
 report's curve chart and not-converged marks."""
 
@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 import torch
 
-from ganbench import curves
-from ganbench.curves import best_step, converged, eval_schedule
+from ganbench.core.io import write_text_atomic
+from ganbench.core.seeding import make_generator, seed_everything
 from ganbench.data import get_dataset
-from ganbench.io import write_text_atomic
-from ganbench.leaderboard import leaderboard_frame, summary_frame
+from ganbench.harness import curves
+from ganbench.harness.curves import best_step, converged, eval_schedule
+from ganbench.harness.suite import plan_runs, run_one
+from ganbench.harness.train import train
 from ganbench.registry import get_variant
-from ganbench.seeding import make_generator, seed_everything
-from ganbench.suite import plan_runs, run_one
-from ganbench.train import train
+from ganbench.results.leaderboard import leaderboard_frame, summary_frame
 
 # --- schedule ----------------------------------------------------------------------------------
 
@@ -244,7 +244,7 @@ def _board(tmp_path: Path) -> Path:
 
 
 def test_summary_counts_converged_and_columns_are_meta(tmp_path):
-    from ganbench.leaderboard import collect_rows, metric_columns
+    from ganbench.results.leaderboard import collect_rows, metric_columns
 
     df = leaderboard_frame(collect_rows(_board(tmp_path)))
     assert not {"converged", "best_step", "curve_eval_seconds"} & set(metric_columns(df))
@@ -263,7 +263,7 @@ def _write(tmp_path: Path, df: pd.DataFrame) -> Path:
 
 
 def test_report_draws_curves_and_marks_non_converged(tmp_path):
-    from ganbench.report import NOT_CONVERGED, write_report
+    from ganbench.results.report import NOT_CONVERGED, write_report
 
     out = _board(tmp_path)
     html_path, md_path = write_report(out)

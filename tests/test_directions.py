@@ -4,8 +4,8 @@ import math
 
 import pandas as pd
 
-from ganbench.directions import arrow, badness, better, references
-from ganbench.report import best_rows
+from ganbench.core.directions import arrow, badness, better, references
+from ganbench.results.report import best_rows
 
 
 def test_diversity_and_authenticity_are_read_against_real_data():

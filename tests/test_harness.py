@@ -5,11 +5,11 @@ import math
 import pytest
 import torch
 
-from ganbench.config import Budget
+from ganbench.core.config import Budget
 from ganbench.data import get_dataset
+from ganbench.harness.suite import plan_runs, run_one, run_suite
+from ganbench.harness.train import BatchStream, train
 from ganbench.registry import register, unregister
-from ganbench.suite import plan_runs, run_one, run_suite
-from ganbench.train import BatchStream, train
 from ganbench.variants.gan import DCGAN
 
 VOLATILE = {"wall_seconds", "train_seconds", "eval_seconds", "curve_eval_seconds"}

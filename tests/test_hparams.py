@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from ganbench.cli import main
+from ganbench.core.hparams import HyperParameterError, check_hp, freeze, hp_key, hp_text, parse_hp
 from ganbench.data import get_dataset
-from ganbench.hparams import HyperParameterError, check_hp, freeze, hp_key, hp_text, parse_hp
+from ganbench.harness.suite import plan_runs, run_suite
 from ganbench.registry import get_variant
-from ganbench.suite import plan_runs, run_suite
 
 RING = get_dataset("ring8").spec
 MNIST = get_dataset("mnist").spec
@@ -124,7 +124,7 @@ def test_sngan_uses_the_papers_resnet_schedule_on_points_and_setting_c_on_images
 
 
 def test_mode_conditioned_generators_are_ranked_apart_on_the_mixtures(tmp_path):
-    from ganbench.report import write_report
+    from ganbench.results.report import write_report
 
     run_suite(plan_runs(["gan", "cgan", "sgan"], ["ring8"], [0], "smoke", "cpu", steps=5), tmp_path)
     board = pd.read_csv(tmp_path / "leaderboard.csv")

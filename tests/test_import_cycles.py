@@ -3,7 +3,7 @@
 The graph is read from the source with `ast`, not by importing: every `import` / `from ... import`
 statement counts, at module level or inside a function (an import moved into a function only hides
 a cycle until the function runs). Only imports under `if TYPE_CHECKING:` are skipped: they never
-run. An edge goes to the module the statement names (`from ganbench import io` -> ganbench.io,
+run. An edge goes to the module the statement names (`from ganbench import io` -> ganbench.core.io,
 `from ganbench import __version__` -> ganbench); importing a submodule runs its parent packages'
 `__init__` first, but that is not counted as an edge from the importer, as every import tool does
 (otherwise every module would close a loop through `ganbench/__init__.py`). A package's own
@@ -164,10 +164,10 @@ def test_no_import_cycles():
 
 
 def test_names_moved_to_break_cycles_still_import_from_their_old_homes():
-    import ganbench.evaluate as evaluate
-    import ganbench.evaluation as evaluation
-    import ganbench.ranking as ranking
-    import ganbench.report as report
+    import ganbench.metrics.evaluate as evaluate
+    import ganbench.metrics.evaluation as evaluation
+    import ganbench.results.ranking as ranking
+    import ganbench.results.report as report
 
     for name in ("Evaluation", "Sampler", "SamplerError", "draw"):
         assert getattr(evaluate, name) is getattr(evaluation, name)

@@ -1,6 +1,7 @@
-"""Layer rules the architecture relies on (docs/architecture.md): variants never import metrics
-(the classifiers their extra metrics need are injected as `variant.oracle`), and metrics never
-import variants (they see callables only)."""
+"""Layer rules the architecture relies on (docs/architecture.md, "Layout"): each package imports
+only the layers below it, so the layout is the architecture. In particular variants never import
+metrics (the classifiers their extra metrics need are injected as `variant.oracle`), and metrics
+never import variants (they see callables only)."""
 
 import ast
 from pathlib import Path
@@ -38,3 +39,56 @@ def test_the_checker_sees_function_level_imports(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("def g():\n    from ganbench.metrics.classifier import classify\n")
     assert "ganbench.metrics.classifier" in imported_modules(f)
+
+
+# What each top-level package (or module) of ganbench may import besides itself, bottom to top.
+# `ganbench` is the package root (its __version__ and public registry names).
+ALLOWED = {
+    "core": set(),
+    "data": {"core"},
+    "results": {"ganbench", "core", "data"},
+    "nets": {"core", "data"},
+    "backbones": {"core", "data"},
+    "registry": {"core", "results", "variants", "plugins"},
+    "variants": {"core", "data", "nets", "backbones", "registry"},
+    "metrics": {"core", "data", "backbones", "results"},
+    "harness": {"ganbench", "core", "data", "results", "registry", "variants", "metrics"},
+    "plugins": {"ganbench", "core", "data", "results", "registry", "metrics", "harness"},
+    "reproduce": {"ganbench", "core", "data", "metrics", "harness"},
+}
+
+
+def layer_of(module: str) -> str:
+    """`ganbench.harness.suite` -> harness; a name of the root (`ganbench.__version__`) -> ganbench."""
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else ""
+    is_part = (PKG / f"{top}.py").exists() or (PKG / top / "__init__.py").exists()
+    return top if top and is_part else "ganbench"
+
+
+def test_every_package_of_ganbench_has_a_layer():
+    """A new top-level package or module must be placed in ALLOWED (or be cli / __init__)."""
+    tops = {p.stem for p in PKG.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    assert tops - {"cli", "__init__"} == set(ALLOWED), "add the new layer to ALLOWED"
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_a_layer_imports_only_the_layers_below_it(layer):
+    files = [PKG / f"{layer}.py"] if (PKG / f"{layer}.py").exists() else (PKG / layer).rglob("*.py")
+    bad = {}
+    for f in sorted(files):
+        above = {
+            m
+            for m in imported_modules(f)
+            if m.split(".")[0] == "ganbench" and layer_of(m) not in ALLOWED[layer] | {layer}
+        }
+        if above:
+            bad[str(f.relative_to(PKG))] = sorted(above)
+    assert not bad, f"{layer} may import only {sorted(ALLOWED[layer])}: {bad}"
+
+
+def test_the_layer_check_catches_an_upward_import(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("from ganbench.harness.suite import run_one\n")
+    assert {layer_of(m) for m in imported_modules(f)} == {"harness"}
+    assert "harness" not in ALLOWED["metrics"]

@@ -2,7 +2,7 @@
 
 import torch
 
-from ganbench.config import get_preset
+from ganbench.core.config import get_preset
 from ganbench.data import get_dataset
 from ganbench.metrics.image_suite import evaluate_images
 from ganbench.metrics.memorization import kmeans_cells, memorization

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from ganbench.config import get_preset
+from ganbench.core.config import get_preset
 from ganbench.data import get_dataset
 from ganbench.metrics.classifier import classify, load_classifier
 from ganbench.metrics.classifier_modes import mode_coverage, mode_ids, predicted_digits

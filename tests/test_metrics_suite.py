@@ -5,7 +5,7 @@ import json
 
 import torch
 
-from ganbench.config import get_preset
+from ganbench.core.config import get_preset
 from ganbench.data import Dataset, get_dataset
 from ganbench.metrics import classifier
 from ganbench.metrics.features import resolve_feature_space

@@ -5,10 +5,10 @@ import importlib.util
 import pytest
 import torch
 
+from ganbench.core.errors import GanbenchError
 from ganbench.data import DEFAULT_DATASETS, get_dataset
 from ganbench.data import mnist as mnist_mod
 from ganbench.data import stacked_mnist as sm
-from ganbench.errors import GanbenchError
 
 # Per-class counts of the official test split (LeCun's t10k labels), typed in independently.
 OFFICIAL_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

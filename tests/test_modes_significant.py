@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ganbench.config import get_preset
+from ganbench.core.config import get_preset
+from ganbench.core.directions import HIGHER, direction
 from ganbench.data import get_dataset
-from ganbench.directions import HIGHER, direction
 from ganbench.metrics.classifier import classify
 from ganbench.metrics.classifier_modes import (
     SIGNIFICANT_SHARE,

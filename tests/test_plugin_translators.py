@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from ganbench.cli import main
-from ganbench.config import get_preset
+from ganbench.core.config import get_preset
 from ganbench.data import get_dataset
 from ganbench.metrics.translation_suite import pair_indices
 

@@ -164,7 +164,7 @@ def test_example_plugin_package_installs_lists_and_trains(tmp_path):
 
     # `run --all` plans it next to the built-in zoo
     code = (
-        "from ganbench.suite import plan_runs; "
+        "from ganbench.harness.suite import plan_runs; "
         "print(sorted({s.variant for s in plan_runs(None, ['ring8'], [0], 'smoke')}))"
     )
     plan = subprocess.run(

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from ganbench import log
 from ganbench.cli import main
+from ganbench.core import log
 
 
 class Terminal(io.StringIO):

@@ -14,20 +14,20 @@ import torch
 from report_helpers import fake_out, write_run
 
 from ganbench.cli import main
-from ganbench.compare import compare
+from ganbench.core.errors import GanbenchError
 from ganbench.data import get_dataset
-from ganbench.errors import GanbenchError
-from ganbench.leaderboard import write_leaderboards
-from ganbench.metrics.image_suite import real_subset
-from ganbench.plugins import evaluate_generator
-from ganbench.reference import (
+from ganbench.harness.reference import (
     REFERENCE_LABEL,
     ensure_reference_rows,
     reference_folder,
     reference_sampler,
 )
-from ganbench.report import write_report
-from ganbench.suite import plan_runs, run_suite
+from ganbench.harness.suite import plan_runs, run_suite
+from ganbench.metrics.image_suite import real_subset
+from ganbench.plugins import evaluate_generator
+from ganbench.results.compare import compare
+from ganbench.results.leaderboard import write_leaderboards
+from ganbench.results.report import write_report
 
 
 def _is_real(board: pd.DataFrame) -> pd.Series:

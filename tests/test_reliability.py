@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import ganbench.claims as claims
+import ganbench.harness.claims as claims
 from ganbench.cli import main
+from ganbench.harness.suite import plan_runs, run_one, run_suite
 from ganbench.registry import register, unregister
-from ganbench.suite import plan_runs, run_one, run_suite
 from ganbench.variants.gan import DCGAN
 
 TIMING = {"wall_seconds", "train_seconds", "eval_seconds", "curve_eval_seconds"}
@@ -34,7 +34,7 @@ RUN += ["--jobs", "1", "--no-report"]
 # code under test.
 HOOK = """
 import os, torch
-import ganbench.train as _t
+import ganbench.harness.train as _t
 _train = _t.train
 def train(variant, data, *a, **k):
     with open(os.environ["GANBENCH_TEST_TRAIN_LOG"], "a") as f:
@@ -129,7 +129,7 @@ def test_run_claimed_by_a_live_process_is_left_to_it(tmp_path, monkeypatch, caps
     (held / claims.CLAIM).write_text(json.dumps(other.__dict__))
 
     trained = []
-    import ganbench.suite as suite
+    import ganbench.harness.suite as suite
 
     real_train = suite.train
     monkeypatch.setattr(suite, "train", lambda *a, **k: trained.append(a[1].spec.name) or

@@ -11,8 +11,8 @@ import pytest
 from report_helpers import fake_out, write_run
 
 from ganbench.cli import main
-from ganbench.directions import DIRECTIONS, arrow, badness
-from ganbench.report import summary_metrics, write_report
+from ganbench.core.directions import DIRECTIONS, arrow, badness
+from ganbench.results.report import summary_metrics, write_report
 
 IMG_SRC = re.compile(r'<img src="([^"]+)"')
 
@@ -27,7 +27,7 @@ def fake(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> Path:
     """Real smoke runs: gan and wgan-gp on ring8 and mnist, seeds 0 and 1."""
-    from ganbench.suite import plan_runs, run_suite
+    from ganbench.harness.suite import plan_runs, run_suite
 
     out = tmp_path_factory.mktemp("smoke") / "out"
     specs = plan_runs(["gan", "wgan-gp"], ["ring8", "mnist"], [0, 1], "smoke", "cpu")

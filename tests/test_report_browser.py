@@ -14,7 +14,7 @@ import matplotlib.image as mpimg
 import pytest
 from report_helpers import fake_out
 
-from ganbench.report import write_report
+from ganbench.results.report import write_report
 
 
 def chromium() -> str:

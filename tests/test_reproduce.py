@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from ganbench.cli import main
+from ganbench.core.errors import GanbenchError
+from ganbench.core.hparams import HyperParameterError
 from ganbench.data import get_dataset
-from ganbench.errors import GanbenchError
-from ganbench.hparams import HyperParameterError
 from ganbench.nets.pacgan_mlp import Maxout, PacGAN2DDiscriminator, PacGAN2DGenerator
 from ganbench.registry import get_variant
 from ganbench.reproduce import PROTOCOLS, REPRO_COLUMNS, get_protocol, reproduce

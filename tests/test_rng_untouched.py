@@ -7,9 +7,9 @@ import numpy as np
 import torch
 
 from ganbench.backbones.perceptual import load_perceptual_net
+from ganbench.core.seeding import rng_untouched
 from ganbench.metrics import classifier
 from ganbench.metrics.features import MnistCNNExtractor
-from ganbench.seeding import rng_untouched
 
 
 def _states():

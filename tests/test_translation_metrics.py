@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from ganbench.config import EvalSizes
+from ganbench.core.config import EvalSizes
+from ganbench.core.directions import DIRECTIONS, HIGHER, LOWER, direction
 from ganbench.data import get_dataset
 from ganbench.data.base import Dataset, DataSpec
-from ganbench.directions import DIRECTIONS, HIGHER, LOWER, direction
-from ganbench.evaluate import SamplerError
 from ganbench.metrics import paired
+from ganbench.metrics.evaluate import SamplerError
 from ganbench.metrics.image_suite import real_subset
 from ganbench.metrics.translation_suite import (
     TRIPLETS,
@@ -334,7 +334,7 @@ def test_every_translation_column_has_a_direction():
 
 
 def test_curve_kind_and_checkpoint_metrics(negated):
-    from ganbench.curves import COLUMNS, HEADLINE, CurveEvaluator, kind_of
+    from ganbench.harness.curves import COLUMNS, HEADLINE, CurveEvaluator, kind_of
 
     assert kind_of(negated) == "translation" and HEADLINE["translation"] == "psnr"
     ev = CurveEvaluator(negated, "auto", "cpu")
@@ -350,7 +350,7 @@ def test_curve_kind_and_checkpoint_metrics(negated):
 
 
 def test_translation_converged_and_best_step():
-    from ganbench.curves import PSNR_SE_TOL, PSNR_TOL, best_step, converged
+    from ganbench.harness.curves import PSNR_SE_TOL, PSNR_TOL, best_step, converged
 
     def curve(psnrs, se=0.01):
         steps = [10, 50, 100, 125, 150, 175, 200][-len(psnrs) :]
@@ -375,9 +375,9 @@ def test_translation_converged_and_best_step():
 def test_baseline_names_are_reserved_and_are_reference_rows():
     import pandas as pd
 
-    from ganbench.errors import RegistryError
-    from ganbench.reference import drop_reference, is_reference
+    from ganbench.core.errors import RegistryError
     from ganbench.registry import RESERVED_NAMES, register
+    from ganbench.results.references import drop_reference, is_reference
 
     assert set(RESERVED_NAMES) == {"real", "bicubic", "mean-fill"}
     for name in RESERVED_NAMES:
@@ -392,7 +392,7 @@ def test_baseline_names_are_reserved_and_are_reference_rows():
 
 
 def test_reference_names_by_relation():
-    from ganbench.reference import reference_names, reference_names_for
+    from ganbench.results.references import reference_names, reference_names_for
 
     assert reference_names_for(get_dataset("mnist").spec) == ("real",)
     assert reference_names_for(_spec("x", "super-resolution", 7)) == ("real", "bicubic")
@@ -403,7 +403,7 @@ def test_reference_names_by_relation():
 
 
 def test_reference_translators_on_known_data(inpaint, sr):
-    from ganbench.reference import baseline_translator
+    from ganbench.results.references import baseline_translator
 
     truth = evaluate_translation(baseline_translator("real", inpaint), inpaint, SIZES, 0).metrics
     assert truth["l1"] == 0 and truth["hole_psnr"] == 100.0
@@ -424,8 +424,8 @@ def test_reference_translators_on_known_data(inpaint, sr):
 
 
 def test_reference_rows_of_a_translation_dataset(tmp_path):
-    from ganbench.io import read_result
-    from ganbench.reference import ensure_reference_rows, reference_folder
+    from ganbench.core.io import read_result
+    from ganbench.results.references import ensure_reference_rows, reference_folder
 
     rows = ensure_reference_rows(tmp_path, [("mnist-sr2", 0)], "smoke")
     by = {r["variant"]: r for r in rows}

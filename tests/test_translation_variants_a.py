@@ -10,15 +10,15 @@ import pytest
 import torch
 from torch import nn
 
-from ganbench.config import Budget
+from ganbench.core.config import Budget
+from ganbench.core.hparams import HyperParameterError
 from ganbench.data.base import Dataset, DataSpec
-from ganbench.hparams import HyperParameterError
+from ganbench.harness.suite import history_csv
+from ganbench.harness.train import train
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.replay import ReplayBuffer
 from ganbench.nets.unet import UNet
 from ganbench.registry import get_variant
-from ganbench.suite import history_csv
-from ganbench.train import train
 
 NAMES = ("pix2pix", "cyclegan", "discogan", "dualgan", "unit")
 TWO_WAY = ("cyclegan", "discogan", "dualgan", "unit")
@@ -446,7 +446,7 @@ def test_registered_for_translation_relations_only(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_hp_keys_are_accepted_by_the_run_planner(name):
-    from ganbench.suite import plan_runs
+    from ganbench.harness.suite import plan_runs
 
     info = get_variant(name)
     key = next(k for k, v in info.cls.defaults.items() if isinstance(v, float) and k != "lr")

@@ -12,14 +12,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganbench.config import Budget
+from ganbench.core.config import Budget
+from ganbench.core.errors import GanbenchError
+from ganbench.core.hparams import HyperParameterError, parse_hp
 from ganbench.data.base import Dataset, DataSpec
 from ganbench.data.streams import Pair
-from ganbench.errors import GanbenchError
-from ganbench.hparams import HyperParameterError, parse_hp
+from ganbench.harness.train import train
 from ganbench.nets.srnets import RRDBNet, SRResNet, VGGDiscriminator, upscale_stages
 from ganbench.registry import get_variant
-from ganbench.train import train
 from ganbench.variants.ccgan import low_resolution
 from ganbench.variants.context_encoder import complete, hole_patches
 from ganbench.variants.esrgan import esrgan_content

@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
-from ganbench.config import Budget
+from ganbench.core.config import Budget
 from ganbench.data import get_dataset
-from ganbench.train import train
+from ganbench.harness.train import train
 from ganbench.variants.gan import DCGAN
 from ganbench.variants.updates import Update
 

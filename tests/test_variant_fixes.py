@@ -198,7 +198,7 @@ def test_vaegan_three_update_rules_with_real_networks():
 
     torch.manual_seed(5)  # the same ε for z̃
     mu, logvar, zt = v.encode(real)
-    from ganbench.losses import bce_real, gaussian_kl
+    from ganbench.nets.losses import bce_real, gaussian_kl
 
     prior, llike = gaussian_kl(mu, logvar), v.llike(v.G(zt), real)
     gan = bce_real(v.D(v.G(zt))) + bce_real(v.D(v.G(z)))
@@ -232,7 +232,7 @@ def test_infogan_q_maximises_l_i_with_d_and_d_head_sees_only_the_gan_loss():
     """As the authors' release (openai/InfoGAN: Q's head sits in D's scope and D's loss is the GAN
     loss - λ·MI): in D's step the adversarial head gets only ∇ of the GAN loss, Q's head only
     ∇ of λ·(-L_I); G's step adds -λ L_I to G's loss."""
-    from ganbench.losses import bce_fake, bce_real
+    from ganbench.nets.losses import bce_fake, bce_real
 
     torch.manual_seed(0)
     v = make("infogan", RING)

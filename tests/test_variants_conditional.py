@@ -162,7 +162,7 @@ class _Oracle:
     conditional = True
 
     def __init__(self, data):
-        from ganbench.oracle import project_oracle
+        from ganbench.metrics.oracle import project_oracle
 
         self.data = data
         self.oracle = project_oracle  # what the harness injects

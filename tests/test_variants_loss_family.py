@@ -15,12 +15,12 @@ import pytest
 import torch
 from torch import nn
 
-from ganbench.config import Budget
+from ganbench.core.config import Budget
+from ganbench.core.seeding import make_generator, seed_everything
 from ganbench.data import get_dataset
 from ganbench.data.base import DataSpec
+from ganbench.harness.train import train
 from ganbench.registry import get_variant
-from ganbench.seeding import make_generator, seed_everything
-from ganbench.train import train
 
 MINE = [
     "wgan-div",

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from ganbench.data import DEFAULT_DATASETS, get_dataset
-from ganbench.leaderboard import BASE_COLUMNS
+from ganbench.harness.suite import plan_runs, run_one
 from ganbench.registry import get_variant, list_variants
-from ganbench.suite import plan_runs, run_one
+from ganbench.results.leaderboard import BASE_COLUMNS
 
 PAIRS = [
     (info.name, d)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganbench.backbones.weights import WEIGHTS_DIR, load_verified, read_meta
-from ganbench.seeding import rng_untouched
+from ganbench.core.seeding import rng_untouched
 
 WEIGHTS_FILE = WEIGHTS_DIR / "perceptual_vgg.pt"
 META_FILE = WEIGHTS_DIR / "perceptual_vgg.json"

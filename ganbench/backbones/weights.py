@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from ganbench.errors import GanbenchError
+from ganbench.core.errors import GanbenchError
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 

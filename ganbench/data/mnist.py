@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ganbench.core.errors import GanbenchError
 from ganbench.data.base import Dataset, DataSpec
 from ganbench.data.registry import register_dataset
-from ganbench.errors import GanbenchError
 
 SPLIT_SEED = 1234
 TEST_PER_CLASS = 100

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+from ganbench.core.errors import RegistryError, UnknownNameError
 from ganbench.data.base import Dataset
-from ganbench.errors import RegistryError, UnknownNameError
 
 _LOADERS: dict[str, Callable[[], Dataset]] = {}
 DEFAULT_DATASETS: list[str] = []  # what `run --all` trains on, where a variant supports it

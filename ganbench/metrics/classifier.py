@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from ganbench.backbones.weights import WEIGHTS_DIR, load_verified
-from ganbench.errors import GanbenchError
-from ganbench.seeding import rng_untouched
+from ganbench.core.errors import GanbenchError
+from ganbench.core.seeding import rng_untouched
 
 WEIGHTS_FILE = WEIGHTS_DIR / "mnist_cnn.pt"
 META_FILE = WEIGHTS_DIR / "mnist_cnn.json"

@@ -40,9 +40,9 @@ from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 from torch_fidelity.utils import create_feature_extractor
 
 from ganbench.backbones.weights import sha256_file
-from ganbench.errors import GanbenchError
+from ganbench.core.errors import GanbenchError
+from ganbench.core.seeding import rng_untouched
 from ganbench.metrics import classifier
-from ganbench.seeding import rng_untouched
 
 PROJECT_EXTRACTOR = "ganbench-mnist-cnn"
 INCEPTION_EXTRACTOR = "inception-v3-compat"

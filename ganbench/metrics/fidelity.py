@@ -26,9 +26,9 @@ from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics
 from torch_fidelity.metric_isc import isc_features_to_metric
 from torch_fidelity.metric_kid import kid_features_to_metric
 
+from ganbench.core.io import save_torch_atomic
+from ganbench.core.log import warn
 from ganbench.data.base import Dataset
-from ganbench.io import save_torch_atomic
-from ganbench.log import warn
 from ganbench.metrics.features import FeatureSpace, extract
 
 CACHE_FORMAT = 1

@@ -26,12 +26,12 @@ from typing import Any
 
 import torch
 
-from ganbench.config import EvalSizes
+from ganbench.core.config import EvalSizes
 from ganbench.data.base import Dataset
-from ganbench.evaluation import Evaluation, draw
 from ganbench.metrics import classifier
 from ganbench.metrics.classifier_modes import classifier_modes, mode_coverage
 from ganbench.metrics.diversity import mean_msssim
+from ganbench.metrics.evaluation import Evaluation, draw
 from ganbench.metrics.features import (
     PROJECT_DATASETS,
     extract,
@@ -141,8 +141,8 @@ def evaluate_images(
 def save_closest_pairs(pairs: dict[str, Any], folder: Path, title: str = "") -> None:
     """closest_pairs.json (indices into the generated draw and the train split, feature-space
     distances) and closest_pairs.png (each generated image above its nearest training image)."""
-    from ganbench.io import write_json_atomic
-    from ganbench.pictures import image_grid
+    from ganbench.core.io import write_json_atomic
+    from ganbench.results.pictures import image_grid
 
     folder = Path(folder)
     meta = {k: v for k, v in pairs.items() if not isinstance(v, torch.Tensor)}
@@ -171,7 +171,9 @@ def save_closest_pairs(pairs: dict[str, Any], folder: Path, title: str = "") -> 
     )
     fig.tight_layout()
     path = folder / "closest_pairs.png"
-    from ganbench.io import save_figure_atomic  # unique temporary name: two writers never clash
+    from ganbench.core.io import (
+        save_figure_atomic,  # unique temporary name: two writers never clash
+    )
 
     try:
         save_figure_atomic(fig, path)

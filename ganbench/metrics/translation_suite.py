@@ -3,9 +3,9 @@
 The translator sees held-out sources only: `data.test_source[i]` (with `data.test_mask[i]` for
 inpainting) must give `data.test[i]`, the ground truth, which it never sees. Metrics never see a
 variant: this is also the seam for plug-in translators and for the reference rows
-(ganbench/reference.py: the ground truth itself, bicubic upsampling, mean fill).
+(ganbench/harness/reference.py: the ground truth itself, bicubic upsampling, mean fill).
 
-Columns (a contract; docs/metrics.md "Translation metrics"; directions in ganbench/directions.py):
+Columns (a contract; docs/metrics.md "Translation metrics"; directions in ganbench/core/directions.py):
   l1, psnr, ssim              whole image against the ground truth (metrics/paired.py: [0, 1]
                               scale, PSNR capped at 100 dB, single-scale SSIM window 11 sigma 1.5)
   hole_l1, hole_l2, hole_psnr inpainting only: the same on the hole (mask == 1), Context Encoder
@@ -36,10 +36,10 @@ from collections.abc import Callable
 
 import torch
 
-from ganbench.config import EvalSizes
+from ganbench.core.config import EvalSizes
 from ganbench.data.base import Dataset
-from ganbench.evaluation import Evaluation, SamplerError
 from ganbench.metrics import classifier, paired
+from ganbench.metrics.evaluation import Evaluation, SamplerError
 from ganbench.metrics.features import extract, resolve_feature_space
 from ganbench.metrics.fidelity import fid, kid, real_features
 from ganbench.metrics.image_suite import real_subset

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ganbench import __version__
-from ganbench.config import get_preset
+from ganbench.core.config import get_preset
+from ganbench.core.errors import GanbenchError
+from ganbench.core.io import write_json_atomic, write_text_atomic
+from ganbench.core.log import info, stage, warn
+from ganbench.core.seeding import make_generator, resolve_device, seed_everything
 from ganbench.data import get_dataset
 from ganbench.data.registry import check_dataset_name
-from ganbench.errors import GanbenchError
-from ganbench.io import write_json_atomic, write_text_atomic
-from ganbench.log import info, stage, warn
 from ganbench.plugins.loading import (
     DEFAULT_TIMEOUT,
     PluginError,
@@ -28,7 +29,6 @@ from ganbench.plugins.loading import (
     load_object,
     parse_target,
 )
-from ganbench.seeding import make_generator, resolve_device, seed_everything
 
 
 @dataclass
@@ -145,7 +145,7 @@ def _run_seeds(
             warn(f"{name} {dataset} seed{seed}: failed - {row['error']}")
         else:
             info(f"{name} {dataset} seed{seed}: ok in {row['wall_seconds']:.1f}s")
-    from ganbench.reference import ensure_reference_rows  # the held-out real data beside it
+    from ganbench.harness.reference import ensure_reference_rows  # the held-out real data beside it
 
     ensure_reference_rows(out, [(dataset, int(s)) for s in seeds], preset, features, str(dev))
     return EvalOutcome(rows, sum(r["status"] == "failed" for r in rows))
@@ -165,9 +165,9 @@ def evaluate_generator(
 ) -> EvalOutcome:
     """Score a plug-in generator on `dataset` per seed; every seed leaves a result.json under
     out/runs/<name>/<dataset>/seed<k>/ (status ok, or failed with the reason)."""
-    from ganbench.evaluate import evaluate
-    from ganbench.pictures import save_samples_picture
+    from ganbench.metrics.evaluate import evaluate
     from ganbench.plugins.generators import adapt, make_checked_sampler
+    from ganbench.results.pictures import save_samples_picture
 
     target = parse_target(generator)  # usage errors first, before anything is written
     check_dataset_name(dataset)
@@ -228,8 +228,8 @@ def evaluate_translator(
     evaluator of trained translators); every seed leaves a result.json and the input / output /
     truth picture under out/runs/<name>/<dataset>/seed<k>/."""
     from ganbench.metrics.translation_suite import evaluate_translation
-    from ganbench.pictures import save_samples_picture, translation_strip
     from ganbench.plugins.translators import adapt_translator, make_checked_translator
+    from ganbench.results.pictures import save_samples_picture, translation_strip
 
     target = parse_target(translator, "--translator")  # usage errors first, nothing written
     check_dataset_name(dataset)

@@ -10,8 +10,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganbench.core.log import warn
 from ganbench.data.base import DataSpec
-from ganbench.log import warn
 from ganbench.plugins.checks import check_output
 from ganbench.plugins.loading import (
     DEFAULT_TIMEOUT,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganbench.errors import GanbenchError
+from ganbench.core.errors import GanbenchError
 
 DEFAULT_TIMEOUT = 60.0
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -69,8 +69,8 @@ def parse_target(text: str, flag: str = "--generator") -> Target:
 def check_name(name: str) -> str:
     if not NAME_RE.match(name):
         raise GanbenchError(f"--name {name!r}: use letters, digits and _ . + - only")
-    from ganbench.reference import REFERENCE_VARIANT
-    from ganbench.registry import RESERVED_NAMES, list_variants
+    from ganbench.registry import list_variants
+    from ganbench.results.references import REFERENCE_VARIANT, RESERVED_NAMES
 
     if name == REFERENCE_VARIANT:
         raise GanbenchError(

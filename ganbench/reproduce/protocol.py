@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ganbench.hparams import HP, freeze
+from ganbench.core.hparams import HP, freeze
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Cell:
     label: str  # the paper's row name, e.g. "PacGAN2"
     variant: str  # ganbench variant
     dataset: str
-    hp: HP = ()  # frozen overrides, see ganbench.hparams.freeze
+    hp: HP = ()  # frozen overrides, see ganbench.core.hparams.freeze
     batch_size: int = 64
     paper_steps: int = 1  # generator steps of one trial at full scale (scale 1.0)
 

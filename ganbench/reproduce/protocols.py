@@ -4,7 +4,7 @@ Every known difference between a protocol and the paper's experiment is in `diff
 
 from __future__ import annotations
 
-from ganbench.errors import UnknownNameError
+from ganbench.core.errors import UnknownNameError
 from ganbench.reproduce.protocol import MetricDef, Protocol, cell, published_table
 
 MIXTURE_METRICS = {

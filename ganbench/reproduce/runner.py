@@ -1,8 +1,8 @@
 """Run a protocol through the ordinary harness, then hold ours against the paper.
 
-Every (cell, trial) is a RunSpec planned by ganbench.suite.plan_runs with the cell's
+Every (cell, trial) is a RunSpec planned by ganbench.harness.suite.plan_runs with the cell's
 hyper-parameters and a Budget of round(scale x paper steps) at the paper's batch size; the runs go
-through ganbench.suite.run_suite into <out>/runs/..., so a re-run skips finished trials. With
+through ganbench.harness.suite.run_suite into <out>/runs/..., so a re-run skips finished trials. With
 `max_minutes`, no new trials start once that much time has passed (the runs already going
 finish), and the same command resumes. The tables are rewritten from whatever trials are done:
 <out>/reproduction.csv (REPRO_COLUMNS), <out>/reproduction.md and <out>/protocol.json.
@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ganbench.errors import GanbenchError
-from ganbench.hparams import hp_text
-from ganbench.io import write_json_atomic, write_text_atomic
-from ganbench.log import info
+from ganbench.core.errors import GanbenchError
+from ganbench.core.hparams import hp_text
+from ganbench.core.io import write_json_atomic, write_text_atomic
+from ganbench.core.log import info
+from ganbench.harness.suite import RunSpec, load_done, plan_runs, resolve_jobs, run_suite
 from ganbench.reproduce.protocol import Cell, Protocol
 from ganbench.reproduce.protocols import get_protocol
 from ganbench.reproduce.verdict import all_converged, mean_and_se, verdict
-from ganbench.suite import RunSpec, load_done, plan_runs, resolve_jobs, run_suite
 
 REPRO_COLUMNS = (
     "protocol",

@@ -39,7 +39,7 @@ def nearest_centre(points: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
 def classify_samples(
     oracle, x: torch.Tensor, data: Dataset, device: torch.device
 ) -> torch.Tensor | None:
-    """Class of each sample by the injected oracle (ganbench.oracle, set by the harness as
+    """Class of each sample by the injected oracle (ganbench.metrics.oracle, set by the harness as
     `variant.oracle`); None when there is none."""
     return None if oracle is None else oracle(x, data, device)
 

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.conditional import ConditionalGenerator, HeadedDiscriminator
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.registry import register
 from ganbench.variants._latent import evaluating, held_out, label_accuracy
 from ganbench.variants.base import OptimSpec, Variant

@@ -1,6 +1,6 @@
 """The variant contract. A variant builds its networks for a DataSpec, declares its players (named
 parameter groups with their optimizers) and its ordered updates (ganbench.variants.updates), and
-says what each loss is; the harness (ganbench.train) owns the loop, optimizers, seeding, device and
+says what each loss is; the harness (ganbench.harness.train) owns the loop, optimizers, seeding, device and
 budget. `Variant` is the two-player noise -> sample case (d_loss / g_loss); `Translator` is the
 source -> target case with any number of players."""
 
@@ -90,7 +90,7 @@ class Variant:
     d_optim: OptimSpec = OptimSpec()
     g_optim: OptimSpec = OptimSpec()
     # The classifier extra_metrics may use (x, data, device) -> classes | None, injected by the
-    # harness (ganbench.oracle), so variants never import metrics; None: label metrics are NaN.
+    # harness (ganbench.metrics.oracle), so variants never import metrics; None: label metrics are NaN.
     oracle: Any = None
 
     @classmethod
@@ -99,7 +99,7 @@ class Variant:
         return {**cls.common_defaults, **cls.defaults, **cls.kind_defaults.get(kind, {})}
 
     def __init__(self, spec: DataSpec, **overrides: Any) -> None:
-        from ganbench.hparams import check_hp
+        from ganbench.core.hparams import check_hp
 
         known = self.known_hparams(spec.kind)
         check_hp(self.name, known, overrides)
@@ -233,7 +233,7 @@ class Translator(Variant):
     two_way: ClassVar[bool] = False
 
     def __init__(self, spec: DataSpec, **overrides: Any) -> None:
-        from ganbench.hparams import check_hp
+        from ganbench.core.hparams import check_hp
 
         if spec.task != "translation":
             raise ValueError(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from ganbench.losses import bce_fake, bce_real
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
 

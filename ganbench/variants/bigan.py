@@ -16,9 +16,9 @@ from __future__ import annotations
 import torch
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.conditional import base_generator
 from ganbench.nets.encoder import Encoder, JointDiscriminator
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.registry import register
 from ganbench.variants._latent import evaluating, recon_error
 from ganbench.variants._real_batch import RemembersRealBatch

@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.registry import register
 from ganbench.variants._latent import label_accuracy
 from ganbench.variants.base import OptimSpec, Variant

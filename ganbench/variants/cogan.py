@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import bce_fake, bce_real
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.registry import register
 from ganbench.variants._latent import N_EXTRA, evaluating
 from ganbench.variants.base import OptimSpec, Variant

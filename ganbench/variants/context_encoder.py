@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import torch
 
-from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.inpaint import ContextEncoder as ContextEncoderNet
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.registry import register
 from ganbench.variants.base import Translator

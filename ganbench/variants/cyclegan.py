@@ -31,7 +31,7 @@ import itertools
 import torch
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import l1
+from ganbench.nets.losses import l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.replay import ReplayBuffer
 from ganbench.nets.resnet_gen import ResnetGenerator

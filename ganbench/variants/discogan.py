@@ -34,8 +34,8 @@ import itertools
 import torch
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import bce_fake, bce_real
 from ganbench.nets.conv import ConvDiscriminator
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
 from ganbench.variants.base import Translator

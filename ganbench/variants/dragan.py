@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import bce_fake, bce_real, gradient_penalty
 from ganbench.nets import default_pair
+from ganbench.nets.losses import bce_fake, bce_real, gradient_penalty
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
 

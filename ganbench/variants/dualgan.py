@@ -16,7 +16,7 @@ Critic: no normalisation at all (ganbench/nets/patchgan.py, norm "none"). The gr
 constrains each sample's own gradient, which batch norm couples across the batch (WGAN-GP paper,
 section 4); the zoo's critic uses BatchNorm2d (with eps 0.8) nevertheless. D(x) in the losses is
 the mean of the critic's 7 x 7 patch scores (over batch and patches, as the zoo); the penalty is,
-as the zoo's, on the gradient of the sum of a sample's patch scores (ganbench.losses
+as the zoo's, on the gradient of the sum of a sample's patch scores (ganbench.nets.losses
 .gradient_penalty on the patch map), which holds the mean score to a gradient norm of about 1/49.
 That keeps the zoo's balance against λ_cyc = 10: penalising the mean's gradient instead makes the
 adversarial term ~49x stronger (in a 300-step run on mnist2inverse-thick that form drew blobs and
@@ -40,7 +40,7 @@ import itertools
 import torch
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import gradient_penalty, l1
+from ganbench.nets.losses import gradient_penalty, l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
 from ganbench.registry import register

@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import bce_fake, bce_real
 from ganbench.nets import MLPDiscriminator, MLPGenerator
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
 

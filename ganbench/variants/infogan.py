@@ -32,8 +32,8 @@ import torch
 import torch.nn.functional as F
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import bce_fake, bce_real, unit_gaussian_nll
 from ganbench.nets.conditional import HeadedDiscriminator, base_generator, one_hot
+from ganbench.nets.losses import bce_fake, bce_real, unit_gaussian_nll
 from ganbench.registry import register
 from ganbench.variants._latent import N_EXTRA, classify_samples, evaluating, matched_accuracy
 from ganbench.variants.base import OptimSpec, Variant

@@ -22,10 +22,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganbench.core.hparams import HyperParameterError
 from ganbench.data.base import DataSpec
-from ganbench.hparams import HyperParameterError
-from ganbench.losses import bce_fake, bce_real
 from ganbench.nets import ConvDiscriminator, MLPDiscriminator, default_pair
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.pacgan_mlp import PacGAN2DDiscriminator, PacGAN2DGenerator
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import hinge_fake, hinge_real
 from ganbench.nets import default_pair
+from ganbench.nets.losses import hinge_fake, hinge_real
 from ganbench.nets.spectral import spectral_norm_all
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant

@@ -42,7 +42,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ganbench.losses import bce_fake, bce_real
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.srnets import SRResNet, VGGDiscriminator
 from ganbench.registry import register
 from ganbench.variants.base import Translator

@@ -38,7 +38,7 @@ from collections.abc import Iterable
 import torch
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import l1
+from ganbench.nets.losses import l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.shared_latent import shared_latent_pair
 from ganbench.registry import register

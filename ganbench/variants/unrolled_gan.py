@@ -43,8 +43,8 @@ from __future__ import annotations
 import torch
 from torch.func import functional_call
 
-from ganbench.hparams import HyperParameterError
-from ganbench.losses import bce_fake, bce_real
+from ganbench.core.hparams import HyperParameterError
+from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.registry import register
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant

@@ -2,7 +2,7 @@
 
 A variant declares `updates()`: e.g. GAN is [Update("D", "d_step", repeat="n_critic"),
 Update("G", "g_step")]; CycleGAN is [Update("G", ...), Update("D_A", ...), Update("D_B", ...)].
-The harness (ganbench.train) runs them in order, every step: for each active update it calls the
+The harness (ganbench.harness.train) runs them in order, every step: for each active update it calls the
 named loss method with a StepContext, then zero_grad / backward / step on that player's optimizer.
 """
 

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import gradient_penalty, interpolate
 from ganbench.nets import default_pair
+from ganbench.nets.losses import gradient_penalty, interpolate
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
 

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.losses import interpolate
 from ganbench.nets import default_pair
+from ganbench.nets.losses import interpolate
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec
 from ganbench.variants.wgan import _Critic

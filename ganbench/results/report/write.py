@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ganbench.io import write_text_atomic
-from ganbench.report.data import load
-from ganbench.report.html import render_html
-from ganbench.report.markdown import render_md
-from ganbench.report.sections import build
+from ganbench.core.io import write_text_atomic
+from ganbench.results.report.data import load
+from ganbench.results.report.html import render_html
+from ganbench.results.report.markdown import render_md
+from ganbench.results.report.sections import build
 
 ASSETS = "report_assets"  # the figures, beside the report
 

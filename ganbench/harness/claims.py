@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ganbench.io import create_exclusive
-from ganbench.log import notice, warn
+from ganbench.core.io import create_exclusive
+from ganbench.core.log import notice, warn
 
 CLAIM = "claim.json"
 POLL_SECONDS = 1.0

@@ -1,5 +1,5 @@
 """The 'classifier' that variants' own extra metrics need (label accuracy, code accuracy),
-injected by the harness: variants never import metrics (ganbench.suite sets `variant.oracle`).
+injected by the harness: variants never import metrics (ganbench.harness.suite sets `variant.oracle`).
 
 On the 2-D mixtures the class of a sample is its nearest centre (the mode index); on 28 px
 digits, the project MNIST CNN's prediction; elsewhere there is none (None).

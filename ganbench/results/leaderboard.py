@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 from scipy import stats
 
-from ganbench.io import CorruptFileError, read_json, write_text_atomic
-from ganbench.log import warn
+from ganbench.core.io import CorruptFileError, read_json, write_text_atomic
+from ganbench.core.log import warn
 
 # Column contract: users script against these names; every row has them, in this order.
 BASE_COLUMNS = [
@@ -44,7 +44,7 @@ META_COLUMNS = BASE_COLUMNS + [
     "hp_effective",
     "generator_conditioned",
     "ssl_labels",  # how many labels SGAN's classifier saw: a setting, not a score
-    # convergence curve (ganbench/curves.py): bookkeeping of the run, not a score
+    # convergence curve (ganbench/harness/curves.py): bookkeeping of the run, not a score
     "converged",
     "best_step",
     "curve_eval_seconds",

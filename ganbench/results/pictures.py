@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
+from ganbench.core.io import save_figure_atomic  # noqa: E402
 from ganbench.data.base import Dataset  # noqa: E402
-from ganbench.io import save_figure_atomic  # noqa: E402
 
 
 def image_grid(images: torch.Tensor, nrow: int = 8, pad: int = 2) -> torch.Tensor:

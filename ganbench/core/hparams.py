@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ganbench.errors import GanbenchError
+from ganbench.core.errors import GanbenchError
 
 HP = tuple[tuple[str, Any], ...]  # sorted (key, value) pairs: hashable, for frozen RunSpecs
 

@@ -9,13 +9,12 @@ row is an independent real sample, as a perfect generator's would be; where the 
 whole split (quick, standard on `mnist`) the fidelity metrics compare the split with itself (FID 0,
 precision and recall 1 by construction: a zero point, not a sampling-noise floor).
 2-D mixtures: fresh samples of the true mixture from a generator seeded by the seed
-(never the stored test points). Both go through `ganbench.evaluate.evaluate` with the preset's
+(never the stored test points). Both go through `ganbench.metrics.evaluate.evaluate` with the preset's
 EvalSizes, exactly as a trained variant's sampler does (suite.run_one), and land in
 `<out>/runs/real/<dataset>/seed<k>/result.json`, so the leaderboards pick them up and a resume
 skips them. The row has variant `real`, origin `reference`; reports, rankings, best marks and
 `compare` keep it apart from the variants.
 
-Light at import time (no torch): report and compare import `is_reference`.
 """
 
 from __future__ import annotations
@@ -27,30 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from ganbench import __version__
-from ganbench.io import read_result, write_json_atomic, write_text_atomic
-from ganbench.log import info, warn
-from ganbench.registry import RESERVED_NAMES
+from ganbench.core.io import read_result, write_json_atomic, write_text_atomic
+from ganbench.core.log import info, warn
+from ganbench.results.references import (
+    REFERENCE_LABEL,
+    REFERENCE_ORIGIN,
+    REFERENCE_VARIANT,
+    reference_label,
+)
 
-REFERENCE_VARIANT = "real"
-REFERENCE_ORIGIN = "reference"
-REFERENCE_LABEL = "real data (reference)"
 # Mirrors suite.RUNS_DIR (not imported: the suite calls this module, never the other way round)
 RUNS_DIR = "runs"
-
-
-def is_reference(variant: Any, origin: Any = None) -> bool:
-    """True for a reference row (variant `real`, or a translation baseline `bicubic` /
-    `mean-fill`; origin `reference` when the origin is known)."""
-    if str(variant) not in RESERVED_NAMES:
-        return False
-    return not isinstance(origin, str) or origin == REFERENCE_ORIGIN
-
-
-def drop_reference(frame):
-    """A leaderboard or summary frame without its reference rows (by variant, and origin if any)."""
-    origins = frame["origin"] if "origin" in frame else [None] * len(frame)
-    keep = [not is_reference(v, o) for v, o in zip(frame["variant"], origins, strict=True)]
-    return frame[keep]
 
 
 def reference_folder(out: Path, dataset: str, seed: int, variant: str = REFERENCE_VARIANT) -> Path:
@@ -117,10 +103,10 @@ def score_reference(
     raise: the row says status failed and why."""
     import torch
 
-    from ganbench.config import get_preset
+    from ganbench.core.config import get_preset
+    from ganbench.core.seeding import seed_everything
     from ganbench.data import get_dataset
-    from ganbench.evaluate import evaluate
-    from ganbench.seeding import seed_everything
+    from ganbench.metrics.evaluate import evaluate
 
     row: dict[str, Any] = {
         "variant": variant,
@@ -194,9 +180,9 @@ def ensure_reference_rows(
     preset and feature choice). Returns the rows, stored or new.
 
     Two processes on one `out` (two suites, a suite and an eval) score each row once: the row's
-    folder is claimed (ganbench/claims.py) like a run's, and a row another process is scoring is
+    folder is claimed (ganbench/harness/claims.py) like a run's, and a row another process is scoring is
     waited for."""
-    from ganbench.claims import ClaimQueue
+    from ganbench.harness.claims import ClaimQueue
 
     rows = []
     todo = []
@@ -275,7 +261,7 @@ def ensure_reference_for_specs(out: Path, specs: Iterable[Any]) -> list[dict[str
 
 def _save_picture(samples, dataset: str, seed: int, folder: Path) -> None:
     from ganbench.data import get_dataset
-    from ganbench.pictures import save_samples_picture
+    from ganbench.results.pictures import save_samples_picture
 
     title = f"{REFERENCE_LABEL} · {dataset} · seed {seed}"
     save_samples_picture(samples, get_dataset(dataset), folder / "samples.png", title)
@@ -295,18 +281,6 @@ TRANSLATION_HOW = {
     "train targets (data.translation.pixel_mean, the best fill for L2 that ignores the context), "
     "every other pixel the source's",
 }
-REFERENCE_LABELS = {
-    "real": REFERENCE_LABEL,
-    "bicubic": "bicubic upsampling (baseline)",
-    "mean-fill": "mean fill (baseline)",
-}
-
-
-def reference_label(variant: str) -> str:
-    """How reports name a reference row: `real` -> REFERENCE_LABEL, baselines by their method."""
-    return REFERENCE_LABELS.get(str(variant), REFERENCE_LABEL)
-
-
 def reference_names(dataset: str) -> tuple[str, ...]:
     """The reference rows of a dataset: `real`, then the classical baselines of a translation
     dataset's relation (super-resolution: `bicubic`; inpainting: `mean-fill`)."""
@@ -381,7 +355,7 @@ def score_translation_reference(variant: str, data, sizes, seed: int, features: 
 
 def _save_translation_picture(triplets, variant: str, dataset: str, seed: int, folder) -> None:
     from ganbench.data import get_dataset
-    from ganbench.pictures import save_samples_picture, translation_strip
+    from ganbench.results.pictures import save_samples_picture, translation_strip
 
     title = f"{reference_label(variant)} · {dataset} · seed {seed} · input / output / truth"
     picture = translation_strip(*triplets)

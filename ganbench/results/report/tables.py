@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ganbench.directions import arrow, references
-from ganbench.ranking import best_rows, converged_means, not_converged
-from ganbench.reference import reference_label
-from ganbench.report.formatting import fmt, fmt_ci
-from ganbench.report.model import Cell, Table
+from ganbench.core.directions import arrow, references
+from ganbench.results.ranking import best_rows, converged_means, not_converged
+from ganbench.results.references import reference_label
+from ganbench.results.report.formatting import fmt, fmt_ci
+from ganbench.results.report.model import Cell, Table
 
 NOT_CONVERGED = "not converged"
 NOT_CONVERGED_NOTE = (

@@ -5,7 +5,7 @@ Per dataset: the leaderboard (mean ± 95% CI across seeds, best value per metric
 with CI whiskers, quality against cost, sample pictures of every variant side by side, the closest
 generated/train pairs of the worst memorization offenders, loss curves and failed runs; then the run
 metadata. Metric columns are discovered from the leaderboards; their direction comes from
-ganbench.directions, the ranking from ganbench.ranking.
+ganbench.core.directions, the ranking from ganbench.results.ranking.
 
 One job per module:
   model.py       the document: Cell, Table, Image, Gallery, Section (a block is one of these or a str)
@@ -20,13 +20,19 @@ One job per module:
   write.py       write_report: load, build, render, write
 """
 
-from ganbench.ranking import HEADLINE, best_rows, constant_metrics, converged_means, not_converged
-from ganbench.report.data import ReportData, load, summary_metrics
-from ganbench.report.html import CSS, render_html
-from ganbench.report.markdown import render_md
-from ganbench.report.metadata import metadata_section
-from ganbench.report.model import Cell, Gallery, Image, Section, Table
-from ganbench.report.sections import (
+from ganbench.results.ranking import (
+    HEADLINE,
+    best_rows,
+    constant_metrics,
+    converged_means,
+    not_converged,
+)
+from ganbench.results.report.data import ReportData, load, summary_metrics
+from ganbench.results.report.html import CSS, render_html
+from ganbench.results.report.markdown import render_md
+from ganbench.results.report.metadata import metadata_section
+from ganbench.results.report.model import Cell, Gallery, Image, Section, Table
+from ganbench.results.report.sections import (
     CURVE_METRICS,
     HIDDEN_IN_BARS,
     MEMORIZATION,
@@ -34,8 +40,8 @@ from ganbench.report.sections import (
     build,
     dataset_section,
 )
-from ganbench.report.tables import NOT_CONVERGED, NOT_CONVERGED_NOTE
-from ganbench.report.write import ASSETS, write_report
+from ganbench.results.report.tables import NOT_CONVERGED, NOT_CONVERGED_NOTE
+from ganbench.results.report.write import ASSETS, write_report
 
 __all__ = [
     "ASSETS",

@@ -7,7 +7,7 @@ import base64
 import html
 from pathlib import Path
 
-from ganbench.report.model import Block, Cell, Gallery, Image, Section, Table
+from ganbench.results.report.model import Block, Cell, Gallery, Image, Section, Table
 
 CSS = """
 body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#222;

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import torch
 
-from ganbench.config import EvalSizes
+from ganbench.core.config import EvalSizes
 from ganbench.data.base import Dataset
 
-# Re-exported: the shared types live in ganbench.evaluation, below this module and the metric
+# Re-exported: the shared types live in ganbench.metrics.evaluation, below this module and the metric
 # suites (which must import them from there, never from here: that was a cycle).
-from ganbench.evaluation import Evaluation, Sampler, SamplerError, draw
+from ganbench.metrics.evaluation import Evaluation, Sampler, SamplerError, draw
 from ganbench.metrics.modes import mixture_coverage
 
 __all__ = ["Evaluation", "Sampler", "SamplerError", "draw", "evaluate"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ganbench.report.model import Block, Cell, Gallery, Image, Section, Table
+from ganbench.results.report.model import Block, Cell, Gallery, Image, Section, Table
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ganbench.directions import arrow, references  # noqa: E402
-from ganbench.ranking import best_rows, converged_means, not_converged  # noqa: E402
+from ganbench.core.directions import arrow, references  # noqa: E402
+from ganbench.results.ranking import best_rows, converged_means, not_converged  # noqa: E402
 
 BEST = "#d62728"
 BASE = "#4c72b0"
@@ -25,7 +25,9 @@ DPI = 96
 
 
 def _save(fig, path: Path) -> Path:
-    from ganbench.io import save_figure_atomic  # unique temporary name: two writers never clash
+    from ganbench.core.io import (
+        save_figure_atomic,  # unique temporary name: two writers never clash
+    )
 
     try:
         return save_figure_atomic(fig, path, dpi=DPI, bbox_inches="tight")

@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from ganbench.directions import badness, direction, references
+from ganbench.core.directions import badness, direction, references
 
 # Preferred headline metrics (first present wins): ranks the table and picks the cost plot's axes.
 HEADLINE = ["fid", "kid_mean", "modes_covered", "reverse_kl", "hq_fraction", "precision"]

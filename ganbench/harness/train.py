@@ -5,7 +5,7 @@ logging. A step runs the variant's `updates()` (ganbench.variants.updates): for 
 Per step it only launches the math: losses stay on the device in a buffer and come to the host once
 every `log_every` steps, where divergence (a non-finite loss) is located to its exact step.
 
-`checkpoints` / `on_checkpoint`: a callback (e.g. the convergence curve, ganbench/curves.py) run
+`checkpoints` / `on_checkpoint`: a callback (e.g. the convergence curve, ganbench/harness/curves.py) run
 after the generator update of the listed steps. It cannot change training: it runs under no_grad
 with the global RNGs (Python, NumPy, torch CPU and CUDA) saved and restored, every module's
 train/eval flag and buffers (batch-norm running statistics) restored, and its time kept off the
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ganbench.config import Budget
+from ganbench.core.config import Budget
+from ganbench.core.seeding import rng_untouched
 from ganbench.data.base import Dataset
 from ganbench.data.streams import BatchStream, make_stream
-from ganbench.seeding import rng_untouched
 from ganbench.variants.base import Variant
 from ganbench.variants.updates import StepContext
 

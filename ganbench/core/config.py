@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ganbench.errors import BudgetError, UnknownNameError
+from ganbench.core.errors import BudgetError, UnknownNameError
 
 
 @dataclass(frozen=True)

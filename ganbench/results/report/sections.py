@@ -16,12 +16,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from ganbench.core.directions import arrow
 from ganbench.data.listing import relation_of, task_of
-from ganbench.directions import arrow
-from ganbench.ranking import constant_metrics, headline_metrics, not_converged, rank
-from ganbench.reference import REFERENCE_LABEL, drop_reference, is_reference, reference_label
-from ganbench.report import plots
-from ganbench.report.data import (
+from ganbench.results.ranking import constant_metrics, headline_metrics, not_converged, rank
+from ganbench.results.references import (
+    REFERENCE_LABEL,
+    drop_reference,
+    is_reference,
+    reference_label,
+)
+from ganbench.results.report import plots
+from ganbench.results.report.data import (
     ReportData,
     first_ok_seed,
     mode_given,
@@ -30,10 +35,10 @@ from ganbench.report.data import (
     run_folder,
     summary_metrics,
 )
-from ganbench.report.formatting import fmt
-from ganbench.report.metadata import metadata_section
-from ganbench.report.model import Block, Gallery, Image, Section
-from ganbench.report.tables import NOT_CONVERGED_NOTE, failures_table, leaderboard_table
+from ganbench.results.report.formatting import fmt
+from ganbench.results.report.metadata import metadata_section
+from ganbench.results.report.model import Block, Gallery, Image, Section
+from ganbench.results.report.tables import NOT_CONVERGED_NOTE, failures_table, leaderboard_table
 
 # Memorization metrics, in order of preference, to pick the worst offenders.
 MEMORIZATION = ["nn_ratio", "authenticity", "ct_z"]

@@ -19,24 +19,24 @@ from typing import Any
 import torch
 
 from ganbench import __version__
-from ganbench.config import Budget, Preset, get_preset, override_budget
-from ganbench.data import DEFAULT_DATASETS, get_dataset
-from ganbench.data.registry import check_dataset_name
-from ganbench.errors import GanbenchError
-from ganbench.evaluate import evaluate
-from ganbench.hparams import HP, check_hp, freeze, hp_text, run_leaf
-from ganbench.io import (
+from ganbench.core.config import Budget, Preset, get_preset, override_budget
+from ganbench.core.errors import GanbenchError
+from ganbench.core.hparams import HP, check_hp, freeze, hp_text, run_leaf
+from ganbench.core.io import (
     read_result,
     save_torch_atomic,
     write_json_atomic,
     write_text_atomic,
 )
-from ganbench.log import info, progress, stage, warn
-from ganbench.oracle import project_oracle
-from ganbench.pictures import save_samples_picture, translation_strip
+from ganbench.core.log import info, progress, stage, warn
+from ganbench.core.seeding import make_generator, resolve_device, rng_untouched, seed_everything
+from ganbench.data import DEFAULT_DATASETS, get_dataset
+from ganbench.data.registry import check_dataset_name
+from ganbench.harness.train import train
+from ganbench.metrics.evaluate import evaluate
+from ganbench.metrics.oracle import project_oracle
 from ganbench.registry import VariantInfo, get_variant, list_variants
-from ganbench.seeding import make_generator, resolve_device, rng_untouched, seed_everything
-from ganbench.train import train
+from ganbench.results.pictures import save_samples_picture, translation_strip
 
 DONE = ("ok", "diverged")
 # Folders under which resume keys live: <out>/runs/<variant>/<dataset>/seed<k>/
@@ -195,9 +195,9 @@ def history_csv(history: dict[str, list[float]]) -> str:
 
 
 def _curve_recorder(spec: RunSpec, variant: Any, data: Any, device: torch.device):
-    """The convergence curve's on_checkpoint callback for one run (ganbench/curves.py): its own
+    """The convergence curve's on_checkpoint callback for one run (ganbench/harness/curves.py): its own
     evaluation noise, re-seeded identically at every checkpoint so the curve sees the same z."""
-    from ganbench.curves import EVAL_SEED_OFFSET, CurveEvaluator, CurveRecorder
+    from ganbench.harness.curves import EVAL_SEED_OFFSET, CurveEvaluator, CurveRecorder
 
     t = time.perf_counter()
     evaluator = CurveEvaluator(data, spec.features, device)  # real features: once per run
@@ -218,9 +218,9 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
     """Train and score one run; always returns a row (status ok / diverged / failed).
 
     curves: evaluate the generator on eval_schedule(budget steps) during training, write
-    curve.csv and add converged / best_step / curve_eval_seconds to the row (ganbench/curves.py);
+    curve.csv and add converged / best_step / curve_eval_seconds to the row (ganbench/harness/curves.py);
     the final row's metrics are the same either way."""
-    from ganbench.curves import best_step, converged, curve_csv, eval_schedule, kind_of
+    from ganbench.harness.curves import best_step, converged, curve_csv, eval_schedule, kind_of
 
     folder = spec.folder(out)
     info = get_variant(spec.variant)
@@ -338,15 +338,15 @@ def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
     jobs > 1 runs that many runs side by side in worker processes (each CPU run uses one thread, so
     results do not depend on `jobs`). Workers find variants through the registry and entry points.
 
-    Several processes may work on one `out` at once (ganbench/claims.py): each run is trained by
+    Several processes may work on one `out` at once (ganbench/harness/claims.py): each run is trained by
     whichever process claims it first; the others skip it, wait for it at the end, and then every
     process rebuilds the leaderboards from all run folders. A killed worker process loses no
     finished run: the runs it was doing are recorded failed (a re-run retries them), the runs not
     started yet are left for a re-run, and the suite still writes its leaderboards.
     """
-    from ganbench.claims import ClaimQueue
-    from ganbench.leaderboard import write_leaderboards
-    from ganbench.reference import ensure_reference_for_specs  # held-out real data, scored
+    from ganbench.harness.claims import ClaimQueue
+    from ganbench.harness.reference import ensure_reference_for_specs  # held-out real data, scored
+    from ganbench.results.leaderboard import write_leaderboards
 
     out = Path(out)
     rows: list[dict[str, Any]] = []
@@ -412,7 +412,7 @@ def _run_pool(queue: Any, out: Path, jobs: int, report: Any, elsewhere: Any) -> 
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from ganbench.claims import POLL_SECONDS
+    from ganbench.harness.claims import POLL_SECONDS
 
     ran, broken = 0, ""
     in_flight: dict[Any, tuple[str, RunSpec, Any]] = {}
@@ -488,7 +488,7 @@ def resolve_jobs(jobs: str | int, device: str) -> int:
 
 def _worker_init() -> None:
     """Workers print no progress bars (they would interleave); the parent prints a line per run."""
-    from ganbench.log import set_quiet
+    from ganbench.core.log import set_quiet
 
     set_quiet(True)
 

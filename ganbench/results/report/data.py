@@ -9,10 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from ganbench.directions import DIRECTIONS
-from ganbench.errors import GanbenchError
-from ganbench.hparams import run_leaf
-from ganbench.leaderboard import write_leaderboards
+from ganbench.core.directions import DIRECTIONS
+from ganbench.core.errors import GanbenchError
+from ganbench.core.hparams import run_leaf
+from ganbench.results.leaderboard import write_leaderboards
 
 
 @dataclass

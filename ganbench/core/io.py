@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from ganbench.errors import GanbenchError, OutputError
+from ganbench.core.errors import GanbenchError, OutputError
 
 
 class CorruptFileError(GanbenchError):
@@ -128,7 +128,7 @@ def check_output_folder(out: Path) -> None:
 def read_result(folder: Path, redo: str) -> dict[str, Any] | None:
     """`folder`/result.json, or None when there is none. A corrupt one is moved aside (kept, never
     deleted) with a warning that says what happens next (`redo`), and None is returned."""
-    from ganbench.log import warn
+    from ganbench.core.log import warn
 
     path = Path(folder) / "result.json"
     try:

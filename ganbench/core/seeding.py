@@ -37,7 +37,7 @@ def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gener
 
 def resolve_device(name: str) -> torch.device:
     """`auto` picks CUDA when present; asking for `cuda` without one is a clear error."""
-    from ganbench.errors import GanbenchError
+    from ganbench.core.errors import GanbenchError
 
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

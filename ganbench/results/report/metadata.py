@@ -9,10 +9,10 @@ import platform
 import pandas as pd
 
 from ganbench import __version__
-from ganbench.reference import drop_reference
-from ganbench.report.data import ReportData
-from ganbench.report.formatting import fmt
-from ganbench.report.model import Cell, Section, Table
+from ganbench.results.references import drop_reference
+from ganbench.results.report.data import ReportData
+from ganbench.results.report.formatting import fmt
+from ganbench.results.report.model import Cell, Section, Table
 
 RUN_COLUMNS = (
     "variant",

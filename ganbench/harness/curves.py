@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from ganbench.data.base import Dataset
-from ganbench.evaluation import Sampler, SamplerError, draw
+from ganbench.metrics.evaluation import Sampler, SamplerError, draw
 from ganbench.metrics.modes import mixture_coverage
 
 CURVE_POINTS = 2500  # VEEGAN / PacGAN evaluation size, as the final 2-D evaluation

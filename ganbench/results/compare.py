@@ -2,7 +2,7 @@
 
 Per metric: the mean over A's and B's finished seeds, the difference A − B with its 95% confidence
 interval, and Welch's two-sample t-test (unequal variances, two-sided, Welch–Satterthwaite degrees
-of freedom) across seeds. The verdict uses the metric's direction (ganbench.directions): "A is
+of freedom) across seeds. The verdict uses the metric's direction (ganbench.core.directions): "A is
 better", "A is worse" or "no significant difference" at alpha = 0.05. Each metric is tested on its
 own (no correction for testing many metrics); with few seeds only large effects reach significance.
 """
@@ -16,11 +16,10 @@ from pathlib import Path
 import pandas as pd
 from scipy import stats
 
-from ganbench.directions import REAL, arrow, better, direction, references
-from ganbench.errors import GanbenchError
-from ganbench.leaderboard import collect_rows, leaderboard_frame, metric_columns
-from ganbench.reference import drop_reference, reference_label
-from ganbench.registry import RESERVED_NAMES
+from ganbench.core.directions import REAL, arrow, better, direction, references
+from ganbench.core.errors import GanbenchError
+from ganbench.results.leaderboard import collect_rows, leaderboard_frame, metric_columns
+from ganbench.results.references import RESERVED_NAMES, drop_reference, reference_label
 
 ALPHA = 0.05
 TEST_NAME = "Welch two-sample t-test (unequal variances, two-sided)"

@@ -16,7 +16,7 @@ from ganbench.core.io import write_text_atomic
 from ganbench.core.seeding import make_generator, seed_everything
 from ganbench.data import get_dataset
 from ganbench.harness import curves
-from ganbench.harness.curves import best_step, converged, eval_schedule
+from ganbench.harness.curves import VERDICTS, best_step, converged, convergence, eval_schedule
 from ganbench.harness.suite import plan_runs, run_one
 from ganbench.harness.train import train
 from ganbench.registry import get_variant
@@ -88,8 +88,33 @@ def test_points_oscillating_is_not_converged():
 
 def test_points_mode_tolerance_scales_with_modes_total():
     modes = [25 if i % 2 else 23 for i in range(N)]
-    assert converged(points_curve([0.9] * N, modes, total=25), "points")  # 2 <= 10% of 25
-    assert not converged(points_curve([0.9] * N, [m - 17 for m in modes], total=8), "points")
+    hq = [0.0] + [0.9] * (N - 1)  # learned early, then steady
+    assert converged(points_curve(hq, modes, total=25), "points")  # 2 <= 10% of 25
+    assert not converged(points_curve(hq, [m - 17 for m in modes], total=8), "points")
+
+
+def test_a_flat_start_is_not_converged():
+    """Steady because it never moved: a parked generator's number is not a result."""
+    assert convergence(points_curve([0.0] * N, [0] * N), "points") == "flat"
+    assert convergence(points_curve([0.6] * N, [5] * N), "points") == "flat"
+    assert convergence(image_curve([250.0] * N), "image") == "flat"
+    # a small gain inside the tolerance is still flat; one beyond it has learned
+    assert convergence(points_curve([0.0] + [0.04] * (N - 1), [0] * N), "points") == "flat"
+    assert convergence(points_curve([0.0] + [0.06] * (N - 1), [0] * N), "points") == "converged"
+    # modes alone count as learning (hq_fraction can stay low while coverage grows)
+    assert convergence(points_curve([0.01] * N, [1] + [8] * (N - 1)), "points") == "converged"
+    # FID that got worse from the start and then sat still has not learned
+    assert convergence(image_curve([100.0] + [200.0] * (N - 1)), "image") == "flat"
+
+
+def test_verdicts_name_every_outcome():
+    hq = [0.1 * i for i in range(N - 6)] + [0.95, 0.97, 0.96, 0.94, 0.96, 0.95]
+    assert convergence(points_curve(hq, [8] * N), "points") == "converged"
+    assert convergence(points_curve(RISING, [8] * N), "points") == "moving"
+    assert convergence(points_curve([0.9] * N, [8] * N)[:2], "points") == "short"
+    nan = points_curve([0.0] + [0.9] * (N - 2) + [math.nan], [8] * N)
+    assert convergence(nan, "points") == "non-finite"
+    assert set(VERDICTS) == {"converged", "moving", "flat", "short", "non-finite"}
 
 
 def test_points_tie_breaks_by_modes_then_earlier_step():
@@ -146,7 +171,7 @@ def test_smoke_run_writes_curve_and_row(tmp_path):
 
 def _metrics_row(row):
     timing = {"wall_seconds", "train_seconds", "eval_seconds", "curve_eval_seconds"}
-    return {k: v for k, v in row.items() if k not in timing | {"converged", "best_step"}}
+    return {k: v for k, v in row.items() if k not in timing | {"converged", "convergence", "best_step"}}
 
 
 @pytest.mark.parametrize("variant,dataset", [("dragan", "ring8"), ("dcgan", "mnist")])

@@ -166,7 +166,10 @@ def test_smoke_runs_report(smoke):
     ring8 = html.split('id="ds-ring8"')[1]
     for v in ("gan", "wgan-gp"):
         assert f"{v} · seed 0" in mnist and f"{v} · seed 0" in ring8
-    assert "fid ↓" in mnist and "class=best" in mnist
+    assert "fid ↓" in mnist
+    # best marks go to converged rows only (a smoke budget rarely converges)
+    conv = board[(board["dataset"] == "mnist") & (board["variant"] != "real")]["converged"]
+    assert ("class=best" in mnist) == bool(conv.map(str).eq("True").any())
     assert "modes_covered ↑" in html.split('id="ds-ring8"')[1]
     if list(smoke.glob("runs/*/mnist/seed*/closest_pairs.png")):
         assert "Memorization: closest generated/train pairs" in mnist

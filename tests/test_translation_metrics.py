@@ -367,6 +367,8 @@ def test_translation_converged_and_best_step():
     assert not converged(curve([10.0, 20.0, 25.0, 25.9, 25.2, 25.0, 25.5], se=0.05), "translation")
     assert best_step(rising, "translation") == 200
     assert best_step(curve([5.0, 20.0, 20.0, 19.0]), "translation") == 150  # tie: earlier step
+    # a translator that sits at its first checkpoint's PSNR (a flat start) has not learned
+    assert not converged(curve([18.0, 18.1, 18.0, 18.2, 18.1, 18.0, 18.1]), "translation")
 
 
 # --- reference rows: the ground truth and the classical baselines --------------------------------

@@ -17,11 +17,18 @@ that reads a curve as converged or not (docs/metrics.md, "Convergence curves").
              (steps >= half the last evaluated step), with at least MIN_FINAL_EVALS of them:
              points: max - min of hq_fraction <= HQ_TOL and of modes_covered <=
              max(1, floor(MODES_REL_TOL * modes_total)); images: max - min of fid <=
-             max(FID_REL_TOL * f, FID_SQRT_TOL * sqrt(f)), f the final fid. A steady bad
-             generator is converged (it has stopped changing: its number is a result, a bad one);
-             a non-finite value is never converged. translation: max - min of psnr <=
-             max(PSNR_TOL, PSNR_SE_TOL * psnr_se), psnr_se the standard error of the final
-             evaluation's mean PSNR (sd of its per-image PSNRs / sqrt(pairs)).
+             max(FID_REL_TOL * f, FID_SQRT_TOL * sqrt(f)), f the final fid; translation: max -
+             min of psnr <= max(PSNR_TOL, PSNR_SE_TOL * psnr_se), psnr_se the standard error of
+             the final evaluation's mean PSNR (sd of its per-image PSNRs / sqrt(pairs)).
+             And it has learned: the final value is better than the first evaluation's by more
+             than the same tolerance (points: hq_fraction up by more than HQ_TOL, or
+             modes_covered up by more than the modes tolerance). A generator that is steady
+             because it never moved from where training left it at the first checkpoint (a flat
+             start: a parked generator, a translator stuck at its initial map) is not a result.
+             A non-finite value is never converged.
+  verdict    convergence(curve, kind) names the outcome: `converged`, `moving` (the final half
+             is not steady), `flat` (steady, but no better than the first evaluation), `short`
+             (fewer than MIN_FINAL_EVALS in the final half) or `non-finite`.
   best_step  the evaluated step with the best headline: points max hq_fraction, ties by more
              modes_covered, then the earlier step; images min fid, translation max psnr, ties the
              earlier step.
@@ -232,33 +239,49 @@ def _spread(vals: list[float]) -> float:
     return max(vals) - min(vals)
 
 
-def converged(curve: Sequence[Mapping[str, Any]], kind: str) -> bool:
-    """True when the headline metric is steady over the final half of the curve (module
-    docstring): at least MIN_FINAL_EVALS finite evaluations whose spread is within tolerance."""
+VERDICTS = ("converged", "moving", "flat", "short", "non-finite")
+
+
+def convergence(curve: Sequence[Mapping[str, Any]], kind: str) -> str:
+    """What the curve says (module docstring): `converged` only when the headline metric is steady
+    over the final half and better than at the first evaluation by more than the tolerance."""
+    if kind not in HEADLINE:
+        raise ValueError(f"unknown curve kind {kind!r}; expected one of {', '.join(HEADLINE)}")
     tail = _final_half(curve)
     if len(tail) < MIN_FINAL_EVALS:
-        return False
+        return "short"
+    first = min(curve, key=lambda r: int(r["step"]))
     if kind == "points":
         hq, modes = _values(tail, "hq_fraction"), _values(tail, "modes_covered")
-        if not all(math.isfinite(v) for v in hq + modes):
-            return False
+        start = [float(first["hq_fraction"]), float(first["modes_covered"])]
+        if not all(math.isfinite(v) for v in hq + modes + start):
+            return "non-finite"
         total = int(float(tail[-1]["modes_total"]))
         modes_tol = max(1, math.floor(MODES_REL_TOL * total))
-        return _spread(hq) <= HQ_TOL + 1e-12 and _spread(modes) <= modes_tol
-    if kind == "image":
-        f = _values(tail, "fid")
-        if not all(math.isfinite(v) for v in f):
-            return False
+        steady = _spread(hq) <= HQ_TOL + 1e-12 and _spread(modes) <= modes_tol
+        learned = hq[-1] - start[0] > HQ_TOL + 1e-12 or modes[-1] - start[1] > modes_tol
+    elif kind == "image":
+        f, f0 = _values(tail, "fid"), float(first["fid"])
+        if not all(math.isfinite(v) for v in [*f, f0]):
+            return "non-finite"
         final = max(f[-1], 0.0)
-        return _spread(f) <= max(FID_REL_TOL * final, FID_SQRT_TOL * math.sqrt(final))
-    if kind == "translation":
-        p = _values(tail, "psnr")
-        if not all(math.isfinite(v) for v in p):
-            return False
+        tol = max(FID_REL_TOL * final, FID_SQRT_TOL * math.sqrt(final))
+        steady, learned = _spread(f) <= tol, f0 - f[-1] > tol
+    else:
+        p, p0 = _values(tail, "psnr"), float(first["psnr"])
+        if not all(math.isfinite(v) for v in [*p, p0]):
+            return "non-finite"
         se = float(tail[-1].get("psnr_se", 0.0))
-        se = se if math.isfinite(se) else 0.0
-        return _spread(p) <= max(PSNR_TOL, PSNR_SE_TOL * se) + 1e-12
-    raise ValueError(f"unknown curve kind {kind!r}; expected one of {', '.join(HEADLINE)}")
+        tol = max(PSNR_TOL, PSNR_SE_TOL * (se if math.isfinite(se) else 0.0)) + 1e-12
+        steady, learned = _spread(p) <= tol, p[-1] - p0 > tol
+    if not steady:
+        return "moving"
+    return "converged" if learned else "flat"
+
+
+def converged(curve: Sequence[Mapping[str, Any]], kind: str) -> bool:
+    """True when convergence(curve, kind) is `converged`."""
+    return convergence(curve, kind) == "converged"
 
 
 def best_step(curve: Sequence[Mapping[str, Any]], kind: str) -> int:

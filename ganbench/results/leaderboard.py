@@ -46,6 +46,7 @@ META_COLUMNS = BASE_COLUMNS + [
     "ssl_labels",  # how many labels SGAN's classifier saw: a setting, not a score
     # convergence curve (ganbench/harness/curves.py): bookkeeping of the run, not a score
     "converged",
+    "convergence",  # why not: moving, flat (never learned), short, non-finite, diverged
     "best_step",
     "curve_eval_seconds",
 ]

@@ -28,6 +28,7 @@ RUN_COLUMNS = (
     "train_seconds",
     "eval_seconds",
     "converged",
+    "convergence",
     "best_step",
     "curve_eval_seconds",
     "device",

@@ -14,7 +14,8 @@ from ganbench.results.report.model import Cell, Table
 NOT_CONVERGED = "not converged"
 NOT_CONVERGED_NOTE = (
     "Rows marked “not converged” (greyed, unranked, listed last) had at least one seed whose "
-    "curve was still moving in the final half of training (docs/metrics.md, “Convergence "
+    "curve was still moving in the final half of training, or sat still without ever beating its "
+    "first evaluation (the row's `convergence`: moving / flat; docs/metrics.md, “Convergence "
     "curves”): a non-converged number is not a result, only where training stopped; ★ marks the "
     "best among converged rows only."
 )

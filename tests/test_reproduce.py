@@ -204,6 +204,12 @@ def test_pacgan_table1_end_to_end_tiny_scale(tmp_out):
     md = (tmp_out / "reproduction.md").read_text()
     assert "pacgan-table1" in md and "1e-05" in md and "Table 1" in md
     assert (tmp_out / "protocol.json").exists()
+    # the report opens with the published table beside ours
+    html = (tmp_out / "report.html").read_text()
+    assert html.index("Reproduction: pacgan-table1") < html.index("Dataset: ring8")
+    assert "98.2 ± 0.2" in html and "Scale 1e-05" in html
+    # runs of one variant with other settings are other leaderboard rows, named by their --hp
+    assert "pack=1]" in html and "pack=4]" in html
     # every trial went through the harness: rows carry the protocol's hyper-parameters and budget
     results = list((tmp_out / "runs" / "pacgan").glob("*/*/result.json"))
     assert len(results) == 16
@@ -248,3 +254,22 @@ def test_published_reproductions_have_the_contract_and_say_how(table):
     assert "ganbench reproduce" in readme and "torch" in readme
     assert (table.parent / "reproduction.md").exists()
     assert not list(table.parent.rglob("*.pt"))  # no checkpoints published
+
+
+def test_report_section_reads_the_reproduction_files(tmp_path):
+    from ganbench.results.report.reproduction import reproduction_sections
+
+    assert reproduction_sections(tmp_path) == []  # not a reproduce folder: no section
+    rows = [
+        ["pacgan-table1", "GAN", "ring8", "modes", "6.3", "0.5", "8", "0", "3", "0.5", "higher"],
+        ["pacgan-table1", "GAN", "ring8", "hq_percent", "98.2", "0.2", "37", "4.8", "3", "0.5",
+         "not converged"],
+    ]  # fmt: skip
+    text = ",".join(REPRO_COLUMNS) + "\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    (tmp_path / "reproduction.csv").write_text(text)
+    (sec,) = reproduction_sections(tmp_path)
+    assert sec.title == "Reproduction: pacgan-table1"
+    (table,) = [b for b in sec.blocks if hasattr(b, "rows")]
+    assert [c.text for c in table.rows[0]] == ["GAN", "ring8", "modes", "6.3 ± 0.5", "8 ± 0", "3",
+                                               "higher"]  # fmt: skip
+    assert not table.rows[0][0].muted and all(c.muted for c in table.rows[1])

@@ -132,9 +132,9 @@ def test_clustergan_noise_is_paper_prior():
 
 CASES = {
     "cgan": ("label_accuracy",),
-    "acgan": ("label_accuracy", "aux_accuracy"),
+    "acgan": ("label_accuracy", "classify_accuracy"),  # classify: metrics/heads.py
     "infogan": ("code_accuracy",),
-    "sgan": ("ssl_accuracy",),
+    "sgan": ("classify_accuracy", "ssl_labels"),
     "clustergan": ("code_accuracy",),
 }
 

@@ -155,7 +155,7 @@ def test_cogan_shares_the_right_layers():
     assert v.D.first_a is not v.D.first_b
 
 
-CASES = {
+CASES = {  # recon_error: the encode head, scored by ganbench.metrics.heads
     "aae": ("recon_error",),
     "bigan": ("recon_error",),
     "vaegan": ("recon_error",),

@@ -55,6 +55,9 @@ DIRECTIONS: dict[str, str | float | None] = {
     "kid_mean_real": None,
     "kid_std_real": None,
     "cycle_l1": LOWER,  # two-way variants: l1(translate_back(translate(a)), a)
+    # typed heads (metrics/heads.py), after training, on the held-out split
+    "classify_accuracy": HIGHER,  # SGAN's / AC-GAN's classifier head against the labels
+    "recon_error": LOWER,  # encoder variants: per-element MSE of G(encode(x)) vs x
     # cost
     "wall_seconds": LOWER,
     "train_seconds": LOWER,

@@ -1,6 +1,7 @@
 """Helpers shared by the conditional / latent-code / encoder variants: the 'classifier' a
 generated sample is scored with (nearest centre on the 2-D mixtures, the project MNIST CNN on
-28 px digits), label and code accuracies, cluster purity, held-out reconstruction error.
+28 px digits), label and code accuracies, cluster purity. (Classifier accuracy and reconstruction
+error are scored from the typed heads by ganbench.metrics.heads.)
 Not a variant module (the leading underscore keeps the zoo loader away)."""
 
 from __future__ import annotations
@@ -78,14 +79,3 @@ def held_out(data: Dataset, n: int = N_EXTRA) -> tuple[torch.Tensor, torch.Tenso
     y = data.test_labels[:n] if data.test_labels is not None else None
     return data.test[:n], y
 
-
-def recon_error(
-    reconstruct, data: Dataset, device: torch.device, n: int = N_EXTRA
-) -> dict[str, float]:
-    """Mean squared error per element of x -> code -> x on held-out data."""
-    x, _ = held_out(data, n)
-    errs = [
-        ((reconstruct(chunk.to(device)) - chunk.to(device)) ** 2).flatten(1).mean(1).cpu()
-        for chunk in x.split(500)
-    ]
-    return {"recon_error": float(torch.cat(errs).mean())}

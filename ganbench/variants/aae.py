@@ -12,7 +12,7 @@ same real batch D just saw (kept from d_loss, as G's step gets no data). Archite
 E is the shared encoder (MLP / conv body), G the shared generator, D the shared MLP on the code;
 the code has 8 dims on images (the paper's MNIST likelihood setting) and 2 on the mixtures.
 The paper's SGD with momentum is replaced by Adam(2e-4, beta1 0.5) for the shared networks.
-`recon_error`: held-out per-pixel MSE of G(E(x)).
+The `encode` head is E(x) (`recon_error`: held-out per-pixel MSE of G(E(x))).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from ganbench.nets.encoder import Encoder
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.mlp import MLPDiscriminator
 from ganbench.registry import register
-from ganbench.variants._latent import evaluating, recon_error
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
 
@@ -66,6 +65,5 @@ class AAE(RemembersRealBatch, Variant):
         self.logs["recon"] = rec.detach()
         return self.hp["recon_weight"] * rec + self.hp["adv_weight"] * bce_real(self.D(code))
 
-    def extra_metrics(self, data, device, generator):
-        with evaluating(self.G, self.E):
-            return recon_error(lambda x: self.G(self.E(x)), data, device)
+    def encode(self, x):
+        return self.E(x)

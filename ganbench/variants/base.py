@@ -6,7 +6,7 @@ source -> target case with any number of players."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -143,8 +143,9 @@ class Variant:
     def extra_metrics(
         self, data: Dataset, device: torch.device, generator: torch.Generator
     ) -> dict[str, float]:
-        """Columns only this variant has meaning for (SGAN's classifier accuracy, an encoder's
-        reconstruction error, ...), computed after training on the held-out split."""
+        """Columns only this variant has meaning for (AC-GAN's label accuracy, SGAN's label
+        count, ...), computed after training. What a typed head gives (classifier accuracy,
+        reconstruction error) is scored by ganbench.metrics.heads instead."""
         return {}
 
     # --- the step, as players and updates ------------------------------------------------------
@@ -204,6 +205,43 @@ class Variant:
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.G(z) if labels is None else self.G(z, labels)
 
+    # Optional typed heads (ganbench.metrics.heads scores them): a variant has the ones it
+    # overrides. classify: x -> logits (N, K), K = the data's classes (SGAN, AC-GAN's D).
+    # encode: x -> z that the generator maps back, generate(encode(x)) ~ x (BiGAN, AAE, VAE-GAN).
+    TYPED_HEADS: ClassVar[tuple[str, ...]] = ("classify", "encode")
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{self.name} has no classify head")
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{self.name} has no encode head")
+
+    @classmethod
+    def heads(cls) -> tuple[str, ...]:
+        """The typed heads this variant has: those its class overrides."""
+        return tuple(h for h in cls.TYPED_HEADS if getattr(cls, h) is not getattr(Variant, h))
+
+    def head_fns(self) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+        """Each typed head as a callable in eval mode without grad, for the evaluator (which sees
+        callables, never variants); `generate` (z -> x) comes with `encode`, to reconstruct."""
+        fns = {h: getattr(self, h) for h in self.heads()}
+        if "encode" in fns:
+            fns["generate"] = self.generate
+        return {h: (lambda x, fn=fn: self.heads_eval(fn, x)) for h, fn in fns.items()}
+
+    @torch.no_grad()
+    def heads_eval(self, fn, *args: torch.Tensor) -> torch.Tensor:
+        """Call a head with every net in eval mode, restoring the modes after."""
+        nets = self.modules()
+        modes = {k: m.training for k, m in nets.items()}
+        for m in nets.values():
+            m.eval()
+        try:
+            return fn(*args)
+        finally:
+            for k, m in nets.items():
+                m.train(modes[k])
+
     @torch.no_grad()
     def sample(
         self,
@@ -226,7 +264,8 @@ class Translator(Variant):
     (ctx: StepContext) reading `ctx.stream.next()` (a ganbench.data.streams.Pair).
 
     Heads the evaluators call: `translate(a, mask)` (source -> target; inpainting variants return
-    the completed image) and, for two-way variants, `translate_back(b)` (target -> source).
+    the completed image) and, for two-way variants, `translate_back(b)` (target -> source), each
+    called through `heads_eval` (every net in `nets` in eval mode).
     """
 
     common_defaults: ClassVar[dict[str, Any]] = {}
@@ -276,15 +315,3 @@ class Translator(Variant):
 
     def translate_back(self, b: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(f"{self.name} translates one way only")
-
-    @torch.no_grad()
-    def heads_eval(self, fn, *args: torch.Tensor) -> torch.Tensor:
-        """Call a head with every net in eval mode, restoring the modes after."""
-        modes = {k: m.training for k, m in self.nets.items()}
-        for m in self.nets.values():
-            m.eval()
-        try:
-            return fn(*args)
-        finally:
-            for k, m in self.nets.items():
-                m.train(modes[k])

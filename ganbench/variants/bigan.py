@@ -8,7 +8,8 @@ Architecture, stated: E is the shared encoder, D the joint discriminator of ganb
 (x through the shared D body without batch norm, z through a hidden layer, joined); z has 50
 dims on images (the paper's MNIST setting, Gaussian here rather than uniform) and 2 on the
 mixtures. G + E's step uses the real batch D just saw. Adam(2e-4, beta1 0.5) with weight decay
-2.5e-5, the paper's settings. `recon_error`: held-out per-pixel MSE of G(E(x)).
+2.5e-5, the paper's settings. The `encode` head is E(x) (`recon_error`: held-out per-pixel MSE
+of G(E(x))).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from ganbench.nets.conditional import base_generator
 from ganbench.nets.encoder import Encoder, JointDiscriminator
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.registry import register
-from ganbench.variants._latent import evaluating, recon_error
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
 
@@ -59,6 +59,5 @@ class BiGAN(RemembersRealBatch, Variant):
         real = self.last_real()
         return bce_real(self.D(self.generate(z), z)) + bce_fake(self.D(real, self.E(real)))
 
-    def extra_metrics(self, data, device, generator):
-        with evaluating(self.G, self.E):
-            return recon_error(lambda x: self.G(self.E(x)), data, device)
+    def encode(self, x):
+        return self.E(x)

@@ -29,7 +29,8 @@ for all three (the paper's setting). γ: the paper gives no value; the release u
 `recon_vs_gan_weight` 1e-5 (CelebA) and 5e-5 (default), with a 16,384-wide Dis_l, so γ·width =
 0.16-0.8; we keep γ = 1e-3 (hyper-parameter `gamma`), which is γ·width = 0.13 on points (128-wide
 body) and 3.1 on 28 px images (3,136-wide body): a stated choice, not the paper's number.
-G's step uses the real batch D just saw. `recon_error`: held-out per-pixel MSE of Dec(μ(x)).
+G's step uses the real batch D just saw. The `encode` head is the posterior mean μ(x)
+(`recon_error`: held-out per-pixel MSE of Dec(μ(x))).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from ganbench.nets.encoder import GaussianEncoder
 from ganbench.nets.losses import bce_fake, bce_real, gaussian_kl
 from ganbench.nets.mlp import MLPDiscriminator
 from ganbench.registry import register
-from ganbench.variants._latent import evaluating, recon_error
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
 
@@ -71,14 +71,15 @@ class VAEGAN(RemembersRealBatch, Variant):
     def dis_l(self, x: torch.Tensor) -> torch.Tensor:
         return self.D.features(x.flatten(1) if isinstance(self.D, MLPDiscriminator) else x)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """q(z|x): its mean, log-variance and a sample z̃ (reparameterised)."""
         mu, logvar = self.E(x)
         return mu, logvar, mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
     def d_loss(self, real, z, labels):
         self.remember_real(real)
         with torch.no_grad():
-            x_tilde = self.G(self.encode(real)[2])
+            x_tilde = self.G(self.posterior(real)[2])
             x_p = self.G(z)
         return bce_real(self.D(real)) + bce_fake(self.D(x_tilde)) + bce_fake(self.D(x_p))
 
@@ -90,7 +91,7 @@ class VAEGAN(RemembersRealBatch, Variant):
 
     def g_loss(self, z, labels):
         real, gamma = self.last_real(), self.hp["gamma"]
-        mu, logvar, z_tilde = self.encode(real)
+        mu, logvar, z_tilde = self.posterior(real)
         prior = gaussian_kl(mu, logvar)
         # Encoder: θ_Enc <- -∇(L_prior + L_llike). L_llike reaches Enc through z̃ = Enc(x) and
         # Dec; its gradient at z̃ is taken with autograd.grad (nothing lands in Dec's .grad).
@@ -110,6 +111,5 @@ class VAEGAN(RemembersRealBatch, Variant):
         shown = prior + gamma * llike + gan  # the value logged as g_loss
         return shown.detach() + routed - routed.detach()
 
-    def extra_metrics(self, data, device, generator):
-        with evaluating(self.G, self.E):
-            return recon_error(lambda x: self.G(self.E(x)[0]), data, device)
+    def encode(self, x):
+        return self.E(x)[0]  # the mean μ(x): a deterministic code

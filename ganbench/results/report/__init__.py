@@ -14,6 +14,7 @@ One job per module:
   tables.py      the leaderboard table and the failed-runs table
   plots.py       the figures (matplotlib, one PNG each)
   sections.py    the sections: one per dataset (one function per part), then metadata
+  reproduction.py  a reproduce folder's published table beside ours
   metadata.py    the run-metadata section
   html.py        render to one self-contained HTML file
   markdown.py    render to Markdown

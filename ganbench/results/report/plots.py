@@ -66,7 +66,7 @@ def metric_bars(
     external = external or set()
     ncols = min(3, len(metrics))
     nrows = math.ceil(len(metrics) / ncols)
-    # a column only some variants have (ssl_accuracy, recon_error): draw just those
+    # a column only some variants have (classify_accuracy, recon_error): draw just those
     panel_rows = [
         summary
         if summary[f"{m}_mean"].isna().mean() < 0.5

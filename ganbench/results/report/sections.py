@@ -38,7 +38,14 @@ from ganbench.results.report.data import (
 from ganbench.results.report.formatting import fmt
 from ganbench.results.report.metadata import metadata_section
 from ganbench.results.report.model import Block, Gallery, Image, Section
-from ganbench.results.report.tables import NOT_CONVERGED_NOTE, failures_table, leaderboard_table
+from ganbench.results.report.reproduction import reproduction_sections
+from ganbench.results.report.tables import (
+    NOT_CONVERGED_NOTE,
+    failures_table,
+    leaderboard_table,
+    row_hp,
+    row_label,
+)
 
 # Memorization metrics, in order of preference, to pick the worst offenders.
 MEMORIZATION = ["nn_ratio", "authenticity", "ct_z"]
@@ -89,14 +96,6 @@ def dataset_view(rd: ReportData, dataset: str, assets: Path) -> DatasetView:
     )
 
 
-def _hp(r: pd.Series) -> str:
-    hp = r.get("hp", "")
-    return hp if isinstance(hp, str) else ""  # a missing `hp` cell reads as NaN
-
-
-def _label(r: pd.Series) -> str:
-    """A summary row's name in pictures: the variant, with its --hp overrides when it has any."""
-    return f"{r['variant']} [{_hp(r)}]" if _hp(r) else str(r["variant"])
 
 
 def _seeds(v: DatasetView, r: pd.Series, ok_only: bool = True) -> list[int]:
@@ -104,7 +103,7 @@ def _seeds(v: DatasetView, r: pd.Series, ok_only: bool = True) -> list[int]:
     b = v.rd.board
     g = b[(b["variant"] == r["variant"]) & (b["dataset"] == v.dataset)]
     if "hp" in g:
-        g = g[g["hp"].map(lambda h: h if isinstance(h, str) else "") == _hp(r)]
+        g = g[g["hp"].map(lambda h: h if isinstance(h, str) else "") == row_hp(r)]
     if ok_only:
         g = g[g["status"] == "ok"]
     return sorted(int(x) for x in g["seed"])
@@ -113,8 +112,8 @@ def _seeds(v: DatasetView, r: pd.Series, ok_only: bool = True) -> list[int]:
 def _files(v: DatasetView, name: str, ok_only: bool = True) -> dict[str, list[Path]]:
     """label -> that file in each of the row's run folders, for every row of the view."""
     return {
-        _label(r): [
-            run_folder(v.rd.out, r["variant"], v.dataset, s, _hp(r)) / name
+        row_label(r): [
+            run_folder(v.rd.out, r["variant"], v.dataset, s, row_hp(r)) / name
             for s in _seeds(v, r, ok_only)
         ]
         for _, r in v.everyone.iterrows()
@@ -170,7 +169,7 @@ def convergence_part(v: DatasetView) -> list[Block]:
             + NOT_CONVERGED_NOTE
         )
     runs = _files(v, "curve.csv")
-    stuck = {_label(r) for (_, r), n in zip(summ.iterrows(), nc, strict=True) if n}
+    stuck = {row_label(r) for (_, r), n in zip(summ.iterrows(), nc, strict=True) if n}
     chart = plots.convergence_curves(
         runs, CURVE_METRICS, v.assets / f"{dataset}_curves.png", not_converged=stuck
     )
@@ -226,14 +225,14 @@ def samples_part(v: DatasetView) -> list[Block]:
     for _, r in v.everyone.iterrows():
         seeds = _seeds(v, r)
         p = (
-            run_folder(rd.out, r["variant"], dataset, seeds[0], _hp(r)) / "samples.png"
+            run_folder(rd.out, r["variant"], dataset, seeds[0], row_hp(r)) / "samples.png"
             if seeds
             else None
         )
         if p is not None and p.exists():
-            imgs.append(Image(p, f"{_label(r)} · seed {seeds[0]}"))
+            imgs.append(Image(p, f"{row_label(r)} · seed {seeds[0]}"))
         else:
-            missing.append(_label(r))
+            missing.append(row_label(r))
     for x in v.ref["variant"]:  # what real samples look like, last and labelled
         seed = first_ok_seed(rd.board, x, dataset)
         p = None if seed is None else run_folder(rd.out, x, dataset, seed) / "samples.png"
@@ -360,8 +359,10 @@ def dataset_section(rd: ReportData, dataset: str, assets: Path) -> Section:
 
 
 def build(rd: ReportData, assets: Path) -> list[Section]:
-    """Every top-level section, in order: generation datasets, then translation tasks."""
+    """Every top-level section, in order: reproductions (when the folder holds one), generation
+    datasets, then translation tasks, then the metadata."""
     datasets = sorted(
         rd.summary["dataset"].dropna().unique(), key=lambda d: (task_of(d) == "translation", d)
     )
-    return [dataset_section(rd, d, assets) for d in datasets] + [metadata_section(rd)]
+    repro = reproduction_sections(rd.out)  # a reproduce folder: the published table first
+    return repro + [dataset_section(rd, d, assets) for d in datasets] + [metadata_section(rd)]

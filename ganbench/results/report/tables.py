@@ -21,6 +21,17 @@ NOT_CONVERGED_NOTE = (
 )
 
 
+def row_hp(r: pd.Series) -> str:
+    hp = r.get("hp", "")
+    return hp if isinstance(hp, str) else ""  # a missing `hp` cell reads as NaN
+
+
+def row_label(r: pd.Series) -> str:
+    """A summary row's name in tables and pictures: the variant, with its --hp overrides when it
+    has any (runs of one variant with other settings are other rows)."""
+    return f"{r['variant']} [{row_hp(r)}]" if row_hp(r) else str(r["variant"])
+
+
 def leaderboard_table(
     summ: pd.DataFrame,
     metrics: list[str],
@@ -47,7 +58,7 @@ def leaderboard_table(
         if nc[i]:
             tag += f" · {NOT_CONVERGED} ({int(r['n_converged'])}/{int(r['n_ok'])} converged)"
         rank = "–" if nc[i] else str(i + 1)
-        cells = [Cell(rank), Cell(f"{r['variant']}{tag}", muted=nc[i]), Cell(runs)]
+        cells = [Cell(rank), Cell(f"{row_label(r)}{tag}", muted=nc[i]), Cell(runs)]
         for m in metrics:
             mean, ci = float(r[f"{m}_mean"]), float(r[f"{m}_ci95"])
             title = "best" if i in best[m] else (NOT_CONVERGED if nc[i] else "")

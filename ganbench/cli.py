@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs side by side: a number, or auto (CPU: one per core; GPU: 1)",
     )
     run.add_argument(
+        "--max-minutes",
+        type=float,
+        metavar="M",
+        help="start no new run after M minutes (runs already going finish; leaderboards are "
+        "written for what is done); the same command again continues where it stopped",
+    )
+    run.add_argument(
         "--quiet", action="store_true", help="no progress lines (errors and warnings still print)"
     )
     run.add_argument(
@@ -193,10 +200,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ganbench.core.hparams import parse_hp
     from ganbench.core.io import check_output_folder
     from ganbench.core.log import info, notice, set_quiet
-    from ganbench.harness.suite import plan_runs, resolve_jobs, run_suite
+    from ganbench.harness.suite import check_max_minutes, plan_runs, resolve_jobs, run_suite
 
     set_quiet(args.quiet)
     check_output_folder(args.out)
+    check_max_minutes(args.max_minutes)  # before planning loads any data
     if args.inception_weights is not None:
         import os
 
@@ -215,11 +223,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if not specs:
         raise GanbenchError("nothing to run: no variant supports the datasets asked for")
-    outcome = run_suite(specs, args.out, resolve_jobs(args.jobs, specs[0].device))
+    outcome = run_suite(specs, args.out, resolve_jobs(args.jobs, specs[0].device), args.max_minutes)
     others = f"{outcome.by_others} done by another process, " if outcome.by_others else ""
+    left = f"{outcome.deferred} left for the next command, " if outcome.deferred else ""
     # the summary prints under --quiet too when something failed: quiet never hides a failure
     (notice if outcome.failed else info)(
-        f"{outcome.ran} run(s) done, {outcome.skipped} skipped (done earlier), {others}"
+        f"{outcome.ran} run(s) done, {outcome.skipped} skipped (done earlier), {others}{left}"
         f"{outcome.failed} failed; leaderboard: {args.out / 'leaderboard.csv'}"
     )
     if not args.no_report:
@@ -327,6 +336,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         f"{outcome.ran} trial(s) run, {outcome.failed} failed; {state}; "
         f"{outcome.out / 'reproduction.csv'}"
     )
+    _report_after(outcome.out)  # the report opens with the published table beside ours
     return 1 if outcome.failed else 0
 
 

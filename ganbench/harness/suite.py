@@ -28,7 +28,7 @@ from ganbench.core.io import (
     write_json_atomic,
     write_text_atomic,
 )
-from ganbench.core.log import info, progress, stage, warn
+from ganbench.core.log import info, notice, progress, stage, warn
 from ganbench.core.seeding import make_generator, resolve_device, rng_untouched, seed_everything
 from ganbench.data import DEFAULT_DATASETS, get_dataset
 from ganbench.data.registry import check_dataset_name
@@ -220,7 +220,7 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
     curves: evaluate the generator on eval_schedule(budget steps) during training, write
     curve.csv and add converged / best_step / curve_eval_seconds to the row (ganbench/harness/curves.py);
     the final row's metrics are the same either way."""
-    from ganbench.harness.curves import best_step, converged, curve_csv, eval_schedule, kind_of
+    from ganbench.harness.curves import best_step, convergence, curve_csv, eval_schedule, kind_of
 
     folder = spec.folder(out)
     info = get_variant(spec.variant)
@@ -261,8 +261,11 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
         if recorder is not None:
             kind = kind_of(data)
             write_text_atomic(folder / "curve.csv", curve_csv(recorder.rows, recorder.columns))
+            verdict = "diverged" if res.diverged_step is not None else None
+            verdict = verdict or convergence(recorder.rows, kind)
             row.update(
-                converged=res.diverged_step is None and converged(recorder.rows, kind),
+                converged=verdict == "converged",
+                convergence=verdict,
                 best_step=best_step(recorder.rows, kind),
                 curve_eval_seconds=round(recorder.eval_seconds, 3),
             )
@@ -276,6 +279,9 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
             row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
             variant.oracle = project_oracle  # injected: variants never import metrics
             row.update(variant.extra_metrics(data, device, eval_gen))
+            from ganbench.metrics.heads import score_heads  # classify / encode heads
+
+            row.update(score_heads(variant.head_fns(), data, device))
             row.update(eval_seconds=round(time.perf_counter() - t, 3), status="ok")
             title = f"{spec.variant} · {spec.dataset} · seed {spec.seed}"
             if "triplets" in ev.artifacts:  # translation: input / output / ground truth rows
@@ -330,10 +336,47 @@ class SuiteOutcome:
     failed: int
     by_others: int = 0  # finished by another process working on the same --out meanwhile
     not_run: int = 0  # left undone (a worker process died); a re-run does them
+    deferred: int = 0  # not started because max_minutes had passed; a re-run does them (not failed)
 
 
-def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
+def _now() -> float:
+    """The clock max_minutes is measured on (a function, so tests can move time forward)."""
+    return time.monotonic()
+
+
+def check_max_minutes(max_minutes: float | None) -> None:
+    """None (no limit) or a positive, finite number of minutes."""
+    if max_minutes is not None and not (0 < max_minutes < float("inf")):
+        raise GanbenchError(
+            f"--max-minutes {max_minutes:g} must be a positive number of minutes (e.g. "
+            "--max-minutes 9 for 10-minute chunks); leave it out to run the whole suite"
+        )
+
+
+class _Deadline:
+    """max_minutes as a rule for starting runs: none after the deadline, except that every suite
+    call starts at least one run (so each chunk makes progress however small M is)."""
+
+    def __init__(self, max_minutes: float | None) -> None:
+        self.minutes = max_minutes
+        self.at = None if max_minutes is None else _now() + 60.0 * max_minutes
+        self.hit = False
+
+    def may_start(self, started: int) -> bool:
+        if self.at is not None and started > 0 and _now() >= self.at:
+            self.hit = True
+        return not self.hit
+
+
+def run_suite(
+    specs: list[RunSpec], out: Path, jobs: int = 1, max_minutes: float | None = None
+) -> SuiteOutcome:
     """Run every spec not already done under `out`, then rewrite the leaderboards from all results.
+
+    max_minutes: start no new run once that many minutes have passed since this call began (the
+    first run always starts); runs already started finish, the leaderboards are written from what
+    is finished, `deferred` counts the runs left, and the same call again continues. A run is never
+    cut short by it (that is the budget's max_seconds).
 
     jobs > 1 runs that many runs side by side in worker processes (each CPU run uses one thread, so
     results do not depend on `jobs`). Workers find variants through the registry and entry points.
@@ -348,6 +391,8 @@ def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
     from ganbench.harness.reference import ensure_reference_for_specs  # held-out real data, scored
     from ganbench.results.leaderboard import write_leaderboards
 
+    check_max_minutes(max_minutes)
+    deadline = _Deadline(max_minutes)
     out = Path(out)
     rows: list[dict[str, Any]] = []
     todo: list[tuple[str, RunSpec]] = []
@@ -386,7 +431,7 @@ def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
     )
     not_run = 0
     if jobs <= 1 or len(todo) <= 1:
-        while queue.pending:
+        while queue.pending and deadline.may_start(ran):
             got = queue.take()
             elsewhere()
             if got is None:
@@ -399,15 +444,25 @@ def run_suite(specs: list[RunSpec], out: Path, jobs: int = 1) -> SuiteOutcome:
                 report(tag, run_one(spec, out, get_preset(spec.preset).log_every))
         elsewhere()
     else:
-        ran, not_run = _run_pool(queue, out, jobs, report, elsewhere)
+        ran, not_run = _run_pool(queue, out, jobs, report, elsewhere, deadline)
+    deferred = len(queue.pending) if deadline.hit and not not_run else 0
     ensure_reference_for_specs(out, specs)
     write_leaderboards(out)
-    return SuiteOutcome(rows, ran, skipped, failed + not_run, by_others, not_run)
+    if deferred:  # a notice: --quiet must not hide that the leaderboards are partial
+        notice(
+            f"stopped by --max-minutes {deadline.minutes:g} after {len(specs) - deferred} of "
+            f"{len(specs)} runs ({deferred} not started); the leaderboards hold the finished "
+            "runs only: run the same command again to continue"
+        )
+    return SuiteOutcome(rows, ran, skipped, failed + not_run, by_others, not_run, deferred)
 
 
-def _run_pool(queue: Any, out: Path, jobs: int, report: Any, elsewhere: Any) -> tuple[int, int]:
-    """run_suite's --jobs > 1 loop: keep `jobs` claimed runs in worker processes. Returns (runs
-    started, runs left undone because a worker process died)."""
+def _run_pool(
+    queue: Any, out: Path, jobs: int, report: Any, elsewhere: Any, deadline: _Deadline
+) -> tuple[int, int]:
+    """run_suite's --jobs > 1 loop: keep `jobs` claimed runs in worker processes (none submitted
+    after the deadline; those in flight finish). Returns (runs started, runs left undone because a
+    worker process died)."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -421,8 +476,10 @@ def _run_pool(queue: Any, out: Path, jobs: int, report: Any, elsewhere: Any) -> 
         jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
     )
     try:
-        while (queue.pending and not broken) or in_flight:
-            while not broken and len(in_flight) < jobs and queue.pending:
+        while (queue.pending and not broken and not deadline.hit) or in_flight:
+            while (
+                not broken and len(in_flight) < jobs and queue.pending and deadline.may_start(ran)
+            ):
                 got = queue.take()
                 if got is None:
                     break
@@ -438,7 +495,7 @@ def _run_pool(queue: Any, out: Path, jobs: int, report: Any, elsewhere: Any) -> 
                 ran += 1
             elsewhere()
             if not in_flight:
-                if queue.pending and not broken:
+                if queue.pending and not broken and not deadline.hit:
                     queue.wait()
                 continue
             finished, _ = wait(list(in_flight), POLL_SECONDS, return_when=FIRST_COMPLETED)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,14 @@ from typing import Any
 from ganbench.core.errors import GanbenchError
 from ganbench.core.hparams import hp_text
 from ganbench.core.io import write_json_atomic, write_text_atomic
-from ganbench.core.log import info
-from ganbench.harness.suite import RunSpec, load_done, plan_runs, resolve_jobs, run_suite
+from ganbench.harness.suite import (
+    RunSpec,
+    check_max_minutes,
+    load_done,
+    plan_runs,
+    resolve_jobs,
+    run_suite,
+)
 from ganbench.reproduce.protocol import Cell, Protocol
 from ganbench.reproduce.protocols import get_protocol
 from ganbench.reproduce.verdict import all_converged, mean_and_se, verdict
@@ -127,21 +132,11 @@ def _check_same_budget(specs: list[RunSpec], out: Path) -> None:
 def run_trials(
     specs: list[RunSpec], out: Path, jobs: int, max_minutes: float | None
 ) -> tuple[int, int]:
-    """Run the unfinished specs `jobs` at a time; stop starting new ones after max_minutes.
+    """Run the unfinished specs `jobs` at a time, through the suite's own runner and its
+    max_minutes rule (no new trial after M minutes; the first always starts; resumable).
     Returns (trials run now, trials failed now)."""
-    start = time.monotonic()
-    todo = [s for s in specs if load_done(s.folder(out)) is None]
-    ran = failed = 0
-    while todo:
-        chunk, todo = todo[:jobs], todo[jobs:]
-        outcome = run_suite(chunk, out, jobs)
-        ran += outcome.ran
-        failed += outcome.failed
-        if todo and max_minutes is not None and time.monotonic() - start >= 60 * max_minutes:
-            info(f"--max-minutes {max_minutes:g} reached: {len(todo)} trial(s) left; re-run the "
-                 "same command to resume")  # fmt: skip
-            break
-    return ran, failed
+    outcome = run_suite(specs, out, jobs, max_minutes=max_minutes)
+    return outcome.ran, outcome.failed
 
 
 def compare_rows(
@@ -279,8 +274,7 @@ def reproduce(
     protocol = get_protocol(name)
     trials = protocol.trials if trials is None else int(trials)
     out = default_out(name, scale) if out is None else Path(out)
-    if max_minutes is not None and not max_minutes >= 0:
-        raise GanbenchError(f"--max-minutes {max_minutes} must be a number >= 0")
+    check_max_minutes(max_minutes)
     planned = plan_protocol(protocol, trials, scale, device, datasets)
     specs = [s for _, cell_specs in planned for s in cell_specs]
     _check_same_budget(specs, out)

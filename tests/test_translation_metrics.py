@@ -394,7 +394,7 @@ def test_baseline_names_are_reserved_and_are_reference_rows():
 
 
 def test_reference_names_by_relation():
-    from ganbench.results.references import reference_names, reference_names_for
+    from ganbench.harness.reference import reference_names, reference_names_for
 
     assert reference_names_for(get_dataset("mnist").spec) == ("real",)
     assert reference_names_for(_spec("x", "super-resolution", 7)) == ("real", "bicubic")
@@ -405,7 +405,7 @@ def test_reference_names_by_relation():
 
 
 def test_reference_translators_on_known_data(inpaint, sr):
-    from ganbench.results.references import baseline_translator
+    from ganbench.harness.reference import baseline_translator
 
     truth = evaluate_translation(baseline_translator("real", inpaint), inpaint, SIZES, 0).metrics
     assert truth["l1"] == 0 and truth["hole_psnr"] == 100.0
@@ -427,7 +427,7 @@ def test_reference_translators_on_known_data(inpaint, sr):
 
 def test_reference_rows_of_a_translation_dataset(tmp_path):
     from ganbench.core.io import read_result
-    from ganbench.results.references import ensure_reference_rows, reference_folder
+    from ganbench.harness.reference import ensure_reference_rows, reference_folder
 
     rows = ensure_reference_rows(tmp_path, [("mnist-sr2", 0)], "smoke")
     by = {r["variant"]: r for r in rows}

@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         "written for what is done); the same command again continues where it stopped",
     )
     run.add_argument(
+        "--batch-seeds",
+        action="store_true",
+        help="train the seeds of each supported variant as one batched model (2-D data; rows say "
+        "`batched`; the same numbers in distribution as separate runs, not bit for bit)",
+    )
+    run.add_argument(
         "--quiet", action="store_true", help="no progress lines (errors and warnings still print)"
     )
     run.add_argument(
@@ -223,7 +229,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if not specs:
         raise GanbenchError("nothing to run: no variant supports the datasets asked for")
-    outcome = run_suite(specs, args.out, resolve_jobs(args.jobs, specs[0].device), args.max_minutes)
+    jobs = resolve_jobs(args.jobs, specs[0].device)
+    outcome = run_suite(specs, args.out, jobs, args.max_minutes, args.batch_seeds)
     others = f"{outcome.by_others} done by another process, " if outcome.by_others else ""
     left = f"{outcome.deferred} left for the next command, " if outcome.deferred else ""
     # the summary prints under --quiet too when something failed: quiet never hides a failure

@@ -22,9 +22,10 @@ Supported (`supports_batched` says why not): two-player `Variant`s on 2-D `point
 networks have no batch norm or parametrizations (spectral norm updates buffers in place), whose
 step is the base class's (players / updates / d_step / g_step not overridden), whose state lives
 in G and D only, whose after-critic hook is none or vetted element-wise (WGAN's weight clipping),
-and whose losses run under vmap (a probe step says; e.g. `torch.autograd.grad` in WGAN-GP's
-gradient penalty does not). A loss that draws from the global RNG (not the run's generator) runs
-with vmap's randomness="different": such members match separate runs in distribution only.
+and whose losses run under vmap (a probe step says; e.g. SGAN's `nonzero` does not; the gradient
+penalties take the input gradient with torch.func.grad, which does). A loss that draws from
+the global RNG (not the run's generator) runs with vmap's randomness="different": such members
+match separate runs in distribution only.
 """
 
 from __future__ import annotations

@@ -218,28 +218,22 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
     """Train and score one run; always returns a row (status ok / diverged / failed).
 
     curves: evaluate the generator on eval_schedule(budget steps) during training, write
-    curve.csv and add converged / best_step / curve_eval_seconds to the row (ganbench/harness/curves.py);
-    the final row's metrics are the same either way."""
-    from ganbench.harness.curves import best_step, convergence, curve_csv, eval_schedule, kind_of
+    curve.csv and add converged / best_step / curve_eval_seconds to the row
+    (ganbench/harness/curves.py); the final row's metrics are the same either way."""
+    from ganbench.harness.curves import eval_schedule
 
-    folder = spec.folder(out)
     info = get_variant(spec.variant)
     row = base_row(spec, info)
     start = time.perf_counter()
     try:
-        device = torch.device(spec.device)
-        if device.type == "cpu":
-            torch.set_num_threads(1)  # results must not depend on --jobs; see run_suite
+        device = _run_device(spec)
         seed_everything(spec.seed)
         data = get_dataset(spec.dataset)
-        variant = info.cls(data.spec, **dict(spec.hp))
-        row["hp_effective"] = hp_text(variant.hp)
-        row["generator_conditioned"] = variant.generator_conditioned()
+        variant = _build(spec, info, data, row)
         gen = make_generator(spec.seed, device)
-        tag = f"{spec.variant} {spec.dataset} seed{spec.seed}"
         with rng_untouched():  # a cold feature cache loads nets: training must not see it
             recorder = _curve_recorder(spec, variant, data, device) if curves else None
-        with progress(f"{tag} training", spec.budget.steps) as bar:
+        with progress(f"{_tag(spec)} training", spec.budget.steps) as bar:
             res = train(
                 variant,
                 data,
@@ -251,60 +245,159 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
                 checkpoints=eval_schedule(spec.budget.steps) if recorder else (),
                 on_checkpoint=recorder,
             )
-        row.update(
-            steps=res.steps_done,
-            train_seconds=round(res.wall_seconds, 3),
-            stopped_by_time=res.stopped_by_time,
-        )
-        folder.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(folder / "losses.csv", history_csv(res.history))
-        if recorder is not None:
-            kind = kind_of(data)
-            write_text_atomic(folder / "curve.csv", curve_csv(recorder.rows, recorder.columns))
-            verdict = "diverged" if res.diverged_step is not None else None
-            verdict = verdict or convergence(recorder.rows, kind)
-            row.update(
-                converged=verdict == "converged",
-                convergence=verdict,
-                best_step=best_step(recorder.rows, kind),
-                curve_eval_seconds=round(recorder.eval_seconds, 3),
-            )
-        if res.diverged_step is not None:
-            row.update(status="diverged", diverged_step=res.diverged_step)
-        else:
-            eval_gen = make_generator(spec.seed + 1_000_003, device)  # fixed evaluation noise
-            t = time.perf_counter()
-            stage(f"{tag}: evaluating ({data.spec.kind} metrics)")
-            ev = score_variant(variant, data, spec, device, eval_gen)
-            row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
-            variant.oracle = project_oracle  # injected: variants never import metrics
-            row.update(variant.extra_metrics(data, device, eval_gen))
-            from ganbench.metrics.heads import score_heads  # classify / encode heads
-
-            row.update(score_heads(variant.head_fns(), data, device))
-            row.update(eval_seconds=round(time.perf_counter() - t, 3), status="ok")
-            title = f"{spec.variant} · {spec.dataset} · seed {spec.seed}"
-            if "triplets" in ev.artifacts:  # translation: input / output / ground truth rows
-                picture = translation_strip(*ev.artifacts["triplets"])
-                title += " · input / output / truth"
-            else:
-                picture = ev.artifacts["samples"][:2500]
-            save_samples_picture(picture, data, folder / "samples.png", title)
-            if "closest_pairs" in ev.artifacts:  # for the report: generated next to nearest train
-                from ganbench.metrics.image_suite import save_closest_pairs
-
-                save_closest_pairs(ev.artifacts["closest_pairs"], folder)
-            save_torch_atomic(
-                folder / "checkpoint.pt", {k: m.state_dict() for k, m in variant.modules().items()}
-            )
-    except GanbenchError as exc:
-        row.update(status="failed", error=str(exc))
+        _finish(spec, out, variant, data, res, recorder, row, device)
     except Exception as exc:  # a broken run is a row, not a crashed suite
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-        (folder).mkdir(parents=True, exist_ok=True)
-        write_text_atomic(folder / "traceback.txt", traceback.format_exc())
+        _failed(spec, out, row, exc)
     row["wall_seconds"] = round(time.perf_counter() - start, 3)
-    return store_result(folder, row, _spec_dict(spec))
+    return store_result(spec.folder(out), row, _spec_dict(spec))
+
+
+def run_seed_group(specs: list[RunSpec], out: Path, log_every: int) -> list[dict[str, Any]]:
+    """Train the seeds of one (variant, dataset, budget, hp) as one batched model
+    (ganbench/harness/batched.py), then finish and store every member like a separate run; rows
+    gain `batched` (the number of members). Every member is built, scored and written as run_one
+    does it; a member that fails its evaluation is a failed row, the others stand."""
+    from ganbench.harness.batched import train_members
+    from ganbench.harness.curves import eval_schedule
+
+    first = specs[0]
+    info = get_variant(first.variant)
+    rows = [{**base_row(s, info), "batched": len(specs)} for s in specs]
+    start = time.perf_counter()
+    try:
+        device = _run_device(first)
+        data = get_dataset(first.dataset)
+        members = []
+        for s, row in zip(specs, rows, strict=True):
+            seed_everything(s.seed)
+            members.append(_build(s, info, data, row))
+        with rng_untouched():
+            recorders = [
+                _curve_recorder(s, v, data, device) for s, v in zip(specs, members, strict=True)
+            ]
+        seeds = ", ".join(str(s.seed) for s in specs)
+        with progress(f"{_tag(first)} (seeds {seeds}) batched training", first.budget.steps) as bar:
+            results = train_members(
+                members,
+                data,
+                first.budget,
+                device,
+                [make_generator(s.seed, device) for s in specs],
+                log_every,
+                checkpoints=eval_schedule(first.budget.steps),
+                on_checkpoint=lambda k, step: recorders[k](step),
+                progress=bar,
+            )
+    except Exception as exc:  # the batched training broke: every member is a failed row
+        for s, row in zip(specs, rows, strict=True):
+            _failed(s, out, row, exc)
+        results = None
+    trained = time.perf_counter() - start
+    stored = []
+    for k, (s, row) in enumerate(zip(specs, rows, strict=True)):
+        t = time.perf_counter()
+        if results is not None:
+            try:
+                _finish(s, out, members[k], data, results[k], recorders[k], row, device)
+            except Exception as exc:
+                _failed(s, out, row, exc)
+        row["wall_seconds"] = round(trained / len(specs) + time.perf_counter() - t, 3)
+        stored.append(store_result(s.folder(out), row, _spec_dict(s)))
+    return stored
+
+
+def _tag(spec: RunSpec) -> str:
+    return f"{spec.variant} {spec.dataset} seed{spec.seed}"
+
+
+def _run_device(spec: RunSpec) -> torch.device:
+    device = torch.device(spec.device)
+    if device.type == "cpu":
+        torch.set_num_threads(1)  # results must not depend on --jobs; see run_suite
+    return device
+
+
+def _build(spec: RunSpec, info: VariantInfo, data: Any, row: dict[str, Any]) -> Any:
+    """The run's variant (after seed_everything(spec.seed)); its settings go into the row."""
+    variant = info.cls(data.spec, **dict(spec.hp))
+    row["hp_effective"] = hp_text(variant.hp)
+    row["generator_conditioned"] = variant.generator_conditioned()
+    return variant
+
+
+def _failed(spec: RunSpec, out: Path, row: dict[str, Any], exc: Exception) -> None:
+    """A run that raised: a failed row with the reason (and the traceback beside it when the error
+    is not a user error)."""
+    if isinstance(exc, GanbenchError):
+        row.update(status="failed", error=str(exc))
+        return
+    row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+    folder = spec.folder(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / "traceback.txt", traceback.format_exc())
+
+
+def _finish(
+    spec: RunSpec,
+    out: Path,
+    variant: Any,
+    data: Any,
+    res: Any,
+    recorder: Any,
+    row: dict[str, Any],
+    device: torch.device,
+) -> None:
+    """After training: losses.csv, curve.csv and the convergence columns, the final evaluation
+    (unless it diverged), the samples picture, the closest pairs and the checkpoint."""
+    from ganbench.harness.curves import best_step, convergence, curve_csv, kind_of
+
+    folder = spec.folder(out)
+    row.update(
+        steps=res.steps_done,
+        train_seconds=round(res.wall_seconds, 3),
+        stopped_by_time=res.stopped_by_time,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / "losses.csv", history_csv(res.history))
+    if recorder is not None:
+        kind = kind_of(data)
+        write_text_atomic(folder / "curve.csv", curve_csv(recorder.rows, recorder.columns))
+        verdict = "diverged" if res.diverged_step is not None else None
+        verdict = verdict or convergence(recorder.rows, kind)
+        row.update(
+            converged=verdict == "converged",
+            convergence=verdict,
+            best_step=best_step(recorder.rows, kind),
+            curve_eval_seconds=round(recorder.eval_seconds, 3),
+        )
+    if res.diverged_step is not None:
+        row.update(status="diverged", diverged_step=res.diverged_step)
+        return
+    eval_gen = make_generator(spec.seed + 1_000_003, device)  # fixed evaluation noise
+    t = time.perf_counter()
+    stage(f"{_tag(spec)}: evaluating ({data.spec.kind} metrics)")
+    ev = score_variant(variant, data, spec, device, eval_gen)
+    row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
+    variant.oracle = project_oracle  # injected: variants never import metrics
+    row.update(variant.extra_metrics(data, device, eval_gen))
+    from ganbench.metrics.heads import score_heads  # classify / encode heads
+
+    row.update(score_heads(variant.head_fns(), data, device))
+    row.update(eval_seconds=round(time.perf_counter() - t, 3), status="ok")
+    title = f"{spec.variant} · {spec.dataset} · seed {spec.seed}"
+    if "triplets" in ev.artifacts:  # translation: input / output / ground truth rows
+        picture = translation_strip(*ev.artifacts["triplets"])
+        title += " · input / output / truth"
+    else:
+        picture = ev.artifacts["samples"][:2500]
+    save_samples_picture(picture, data, folder / "samples.png", title)
+    if "closest_pairs" in ev.artifacts:  # for the report: generated next to nearest train
+        from ganbench.metrics.image_suite import save_closest_pairs
+
+        save_closest_pairs(ev.artifacts["closest_pairs"], folder)
+    save_torch_atomic(
+        folder / "checkpoint.pt", {k: m.state_dict() for k, m in variant.modules().items()}
+    )
 
 
 def store_result(folder: Path, row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
@@ -369,9 +462,17 @@ class _Deadline:
 
 
 def run_suite(
-    specs: list[RunSpec], out: Path, jobs: int = 1, max_minutes: float | None = None
+    specs: list[RunSpec],
+    out: Path,
+    jobs: int = 1,
+    max_minutes: float | None = None,
+    batch_seeds: bool = False,
 ) -> SuiteOutcome:
     """Run every spec not already done under `out`, then rewrite the leaderboards from all results.
+
+    batch_seeds: the seeds of one (variant, dataset, budget, hp) that ganbench.harness.batched
+    supports train as one batched model in this process first (run_seed_group; rows say
+    `batched`); everything else runs as usual. Same numbers in distribution, not bit for bit.
 
     max_minutes: start no new run once that many minutes have passed since this call began (the
     first run always starts); runs already started finish, the leaderboards are written from what
@@ -422,6 +523,11 @@ def run_suite(
             by_others += 1
             report(tag, {k: v for k, v in row.items() if k != "spec"}, " in another process")
 
+    if batch_seeds:
+        for group in seed_groups([spec for _, spec in todo]):
+            if not deadline.may_start(ran):
+                break
+            ran += _run_group(group, todo, out, report)
     queue = ClaimQueue(
         todo,
         folder_of=lambda item: item[1].folder(out),
@@ -455,6 +561,56 @@ def run_suite(
             "runs only: run the same command again to continue"
         )
     return SuiteOutcome(rows, ran, skipped, failed + not_run, by_others, not_run, deferred)
+
+
+def seed_groups(specs: list[RunSpec]) -> list[list[RunSpec]]:
+    """The specs that differ only in their seed, in groups of two or more whose variant
+    ganbench.harness.batched supports on their data (a probe step decides; the rest: none)."""
+    from ganbench.harness.batched import supports_batched
+
+    by_key: dict[tuple, list[RunSpec]] = {}
+    for spec in specs:
+        key = (spec.variant, spec.dataset, spec.preset, spec.budget, spec.device, spec.features)
+        by_key.setdefault((*key, spec.hp), []).append(spec)
+    groups = []
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        spec = group[0]
+        data = get_dataset(spec.dataset)
+        if supports_batched(spec.variant, data.spec, dict(spec.hp)).ok:
+            groups.append(group)
+    return groups
+
+
+def _run_group(group: list[RunSpec], todo: list, out: Path, report: Any) -> int:
+    """Claim what this process can of `group` and train it batched (two or more members), else
+    leave the group to the ordinary queue. Returns the number of runs started."""
+    from ganbench.harness.claims import Claim, acquire
+
+    claims = {}
+    for spec in group:
+        got = acquire(spec.folder(out), _tag(spec))
+        if isinstance(got, Claim):
+            if load_done(spec.folder(out)) is None:
+                claims[spec] = got
+            else:  # finished by another process meanwhile: the queue reports it
+                got.release()
+    if len(claims) < 2:
+        for claim in claims.values():
+            claim.release()
+        return 0
+    members = list(claims)
+    try:
+        rows = run_seed_group(members, out, get_preset(members[0].preset).log_every)
+    finally:
+        for claim in claims.values():
+            claim.release()
+    tags = {spec: tag for tag, spec in todo}
+    for spec, row in zip(members, rows, strict=True):
+        report(tags[spec], row, f" (batched x{len(members)})")
+    todo[:] = [(tag, spec) for tag, spec in todo if spec not in claims]
+    return len(members)
 
 
 def _run_pool(

@@ -44,6 +44,7 @@ META_COLUMNS = BASE_COLUMNS + [
     "hp_effective",
     "generator_conditioned",
     "ssl_labels",  # how many labels SGAN's classifier saw: a setting, not a score
+    "batched",  # trained as one of this many seeds batched together (run --batch-seeds)
     # convergence curve (ganbench/harness/curves.py): bookkeeping of the run, not a score
     "converged",
     "convergence",  # why not: moving, flat (never learned), short, non-finite, diverged

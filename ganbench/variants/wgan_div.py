@@ -17,7 +17,7 @@ from torch import nn
 
 from ganbench.data.base import DataSpec
 from ganbench.nets import default_pair
-from ganbench.nets.losses import interpolate
+from ganbench.nets.losses import input_gradient, interpolate
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec
 from ganbench.variants.wgan import _Critic
@@ -25,8 +25,7 @@ from ganbench.variants.wgan import _Critic
 
 def divergence_penalty(critic: nn.Module, points: torch.Tensor, p: float) -> torch.Tensor:
     """E[||∇_x̂ D(x̂)||₂^p] at `points` (computed as (Σ g²)^(p/2), smooth at g = 0)."""
-    points = points.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(points).sum(), points, create_graph=True)
+    grad = input_gradient(critic, points)
     return grad.flatten(1).pow(2).sum(1).pow(p / 2).mean()
 
 

@@ -209,3 +209,25 @@ def test_runs_with_hp_overrides_get_their_own_pictures(tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert "good [gp_weight=1.0] · seed 0" in md
     assert "No samples for" not in md
+
+
+def test_metric_bars_draw_no_empty_panel(tmp_path):
+    """A metric no variant of the dataset has (all NaN) gets no panel, not an empty one."""
+    import warnings
+
+    from ganbench.results.report.plots import metric_bars
+
+    summ = pd.DataFrame(
+        {
+            "variant": ["a", "b"],
+            **{f"{m}_mean": [0.5, 0.6] for m in ("fid", "precision", "recall")},
+            **{f"{m}_ci95": [0.1, 0.1] for m in ("fid", "precision", "recall")},
+            "recon_error_mean": [float("nan")] * 2,
+            "recon_error_ci95": [float("nan")] * 2,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns on the singular limits of an empty panel
+        # three panels fill the first row: the empty one would be alone in the second
+        path = metric_bars(summ, ["fid", "precision", "recall", "recon_error"], tmp_path / "b.png")
+    assert path.exists()

@@ -64,15 +64,21 @@ def metric_bars(
     """One horizontal bar panel per metric: mean over seeds, whisker = 95% CI half-width; the best
     variant in red, plug-ins in green."""
     external = external or set()
-    ncols = min(3, len(metrics))
-    nrows = math.ceil(len(metrics) / ncols)
-    # a column only some variants have (classify_accuracy, recon_error): draw just those
-    panel_rows = [
-        summary
-        if summary[f"{m}_mean"].isna().mean() < 0.5
-        else summary.dropna(subset=[f"{m}_mean"])
+    # a column only some variants have (classify_accuracy, recon_error): draw just those; a
+    # column no variant here has gets no (empty) panel
+    panels = [
+        (
+            m,
+            summary
+            if summary[f"{m}_mean"].isna().mean() < 0.5
+            else summary.dropna(subset=[f"{m}_mean"]),
+        )
         for m in metrics
     ]
+    panels = [(m, rows) for m, rows in panels if len(rows)] or panels[:1]
+    metrics, panel_rows = [m for m, _ in panels], [rows for _, rows in panels]
+    ncols = min(3, len(metrics))
+    nrows = math.ceil(len(metrics) / ncols)
     # each row of panels as tall as its longest panel, so every bar has the same thickness
     bars = [max(len(r) for r in panel_rows[i * ncols : (i + 1) * ncols]) for i in range(nrows)]
     heights = [max(1.6, 0.28 * b + 1.0) for b in bars]

@@ -46,7 +46,7 @@ from ganbench.core.errors import GanbenchError
 from ganbench.core.seeding import make_generator, rng_untouched, seed_everything
 from ganbench.data.base import Dataset, DataSpec
 from ganbench.data.streams import make_stream
-from ganbench.harness.train import ProgressFn, TrainResult, isolated_call, train
+from ganbench.harness.train import ProgressFn, TrainResult, append_log_row, isolated_call, train
 from ganbench.registry import VariantInfo, get_variant
 from ganbench.variants.base import Translator, Variant
 from ganbench.variants.updates import StepContext
@@ -442,18 +442,8 @@ def _flush(
     steps = {k: torch.tensor([t for t, _ in v]) for k, v in pending.items()}
     values = {k: torch.stack([x for _, x in v]).float().cpu() for k, v in pending.items()}
     for m in live:
-        history = results[m].history
         column_of = {k: v[:, m] for k, v in values.items()}
-        bad = sorted({int(t) for k, v in column_of.items() for t in steps[k][~torch.isfinite(v)]})
-        before = len(history["step"])
-        history["step"].append(upto_step)
-        for k, v in column_of.items():
-            ok = ~torch.isin(steps[k], torch.tensor(bad, dtype=torch.long))
-            column = history.setdefault(k, [float("nan")] * before)
-            column.append(float(v[ok].mean()) if ok.any() else float("nan"))
-        for column in history.values():
-            if len(column) < len(history["step"]):
-                column.append(float("nan"))
+        bad = append_log_row(results[m].history, steps, column_of, upto_step)
         if bad:
             results[m].diverged_step = bad[0]
             diverged.append(m)

@@ -27,7 +27,7 @@ from ganbench.data.streams import BatchStream, make_stream
 from ganbench.variants.base import Variant
 from ganbench.variants.updates import StepContext
 
-__all__ = ["BatchStream", "TrainResult", "isolated_call", "train"]
+__all__ = ["BatchStream", "TrainResult", "append_log_row", "isolated_call", "train"]
 
 
 @dataclass
@@ -59,6 +59,29 @@ def isolated_call(variant: Variant, fn: Callable[[], None]) -> None:
                 m.train(flag)
             for k, b in mod.named_buffers():
                 b.copy_(bufs[k])
+
+
+def append_log_row(
+    history: dict[str, list[float]],
+    steps: dict[str, torch.Tensor],
+    values: dict[str, torch.Tensor],
+    upto_step: int,
+) -> list[int]:
+    """One losses.csv row at `upto_step`: per logged loss, the mean of its values since the last
+    row (`values[k]` at `steps[k]`), leaving out every step where some loss was not finite.
+    Returns those steps (sorted; the first is where the run diverged)."""
+    bad_steps = sorted({int(t) for k in values for t in steps[k][~torch.isfinite(values[k])]})
+    before = len(history["step"])
+    history["step"].append(upto_step)
+    for k, v in values.items():
+        ok = ~torch.isin(steps[k], torch.tensor(bad_steps, dtype=torch.long))
+        # a column that starts late (an update with a window) is NaN on the rows before
+        column = history.setdefault(k, [float("nan")] * before)
+        column.append(float(v[ok].mean()) if ok.any() else float("nan"))
+    for column in history.values():  # and on the rows where its update was not active
+        if len(column) < len(history["step"]):
+            column.append(float("nan"))
+    return bad_steps
 
 
 def train(
@@ -104,17 +127,7 @@ def train(
             return False
         steps = {k: torch.tensor([t for t, _ in v]) for k, v in pending.items()}
         values = {k: torch.stack([x for _, x in v]).float().cpu() for k, v in pending.items()}
-        bad_steps = sorted({int(t) for k in values for t in steps[k][~torch.isfinite(values[k])]})
-        before = len(history["step"])
-        history["step"].append(upto_step)
-        for k, v in values.items():
-            ok = ~torch.isin(steps[k], torch.tensor(bad_steps, dtype=torch.long))
-            # a column that starts late (an update with a window) is NaN on the rows before
-            column = history.setdefault(k, [float("nan")] * before)
-            column.append(float(v[ok].mean()) if ok.any() else float("nan"))
-        for column in history.values():  # and on the rows where its update was not active
-            if len(column) < len(history["step"]):
-                column.append(float("nan"))
+        bad_steps = append_log_row(history, steps, values, upto_step)
         pending.clear()
         if bad_steps:
             result.diverged_step = bad_steps[0]

@@ -42,8 +42,8 @@ from ganbench.nets.srnets import RRDBNet, VGGDiscriminator
 from ganbench.registry import register
 from ganbench.variants.base import Translator
 from ganbench.variants.relativistic import average_losses
-from ganbench.variants.srgan import FrozenFeatureContent
-from ganbench.variants.updates import StepContext, Update
+from ganbench.variants.srgan import FrozenFeatureContent, WarmStartSR
+from ganbench.variants.updates import StepContext
 
 
 def esrgan_content(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -64,7 +64,8 @@ def esrgan_content(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Te
     supports=("translation",),
     datasets=("mnist-sr4",),
 )
-class ESRGAN(FrozenFeatureContent, Translator):
+class ESRGAN(WarmStartSR, FrozenFeatureContent, Translator):
+    warm = "warmup"
     relations = ("super-resolution",)
     defaults = {
         "lr": 2e-4,
@@ -84,8 +85,7 @@ class ESRGAN(FrozenFeatureContent, Translator):
         return esrgan_content
 
     def build_nets(self, spec):
-        if not 0.0 <= float(self.hp["warmup"]) <= 1.0:
-            raise ValueError(f"esrgan: warmup is a fraction of the budget, not {self.hp['warmup']}")
+        self.check_warm()
         width = int(self.hp["width"])
         g = RRDBNet(
             spec.source_shape,
@@ -96,26 +96,6 @@ class ESRGAN(FrozenFeatureContent, Translator):
             res_scale=float(self.hp["res_scale"]),
         )
         return {"G": g, "D": VGGDiscriminator(spec.shape, width=int(self.hp["d_width"]))}
-
-    def players(self):
-        opt = self.adam()
-        return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
-
-    def updates(self):
-        w = float(self.hp["warmup"])
-        # both G updates log to g_loss, so the column runs unbroken across the switch at w
-        return [
-            Update("G", "warmup_step", stop=w, log="g_loss"),
-            Update("G", "g_step", start=w, log="g_loss"),
-            Update("D", "d_step", start=w, log="d_loss"),
-        ]
-
-    def _batch(self, ctx: StepContext) -> tuple[torch.Tensor, torch.Tensor]:
-        """This step's (x_HR, G(x_LR)), shared by the G and D updates."""
-        if "fake" not in ctx.cache:
-            batch = ctx.stream.next()
-            ctx.cache["real"], ctx.cache["fake"] = batch.b, self.G(batch.a)
-        return ctx.cache["real"], ctx.cache["fake"]
 
     def _pixel(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         pixel = (fake - real).abs().mean()

@@ -79,6 +79,40 @@ class FrozenFeatureContent:
         return self.content_fn(self.content_net, x, y)
 
 
+class WarmStartSR:
+    """The step both super-resolution GANs share: one G / D Adam each, G alone on a pixel loss
+    until the fraction `hp[warm]` of the budget (`<warm>_step`), then G's and D's adversarial
+    updates, both on one (x_HR, G(x_LR)) per step."""
+
+    warm = "pretrain"  # the hp key of the warm-start fraction; its update is `<warm>_step`
+
+    def check_warm(self) -> None:
+        if not 0.0 <= float(self.hp[self.warm]) <= 1.0:
+            raise ValueError(
+                f"{self.name}: {self.warm} is a fraction of the budget, not {self.hp[self.warm]}"
+            )
+
+    def players(self):
+        opt = self.adam()
+        return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
+
+    def updates(self):
+        w = float(self.hp[self.warm])
+        # both G updates log to g_loss, so the column runs unbroken across the switch at w
+        return [
+            Update("G", f"{self.warm}_step", stop=w, log="g_loss"),
+            Update("G", "g_step", start=w, log="g_loss"),
+            Update("D", "d_step", start=w, log="d_loss"),
+        ]
+
+    def _batch(self, ctx: StepContext) -> tuple[torch.Tensor, torch.Tensor]:
+        """This step's (x_HR, G(x_LR)), shared by the G and D updates."""
+        if "fake" not in ctx.cache:
+            batch = ctx.stream.next()
+            ctx.cache["real"], ctx.cache["fake"] = batch.b, self.G(batch.a)
+        return ctx.cache["real"], ctx.cache["fake"]
+
+
 @register(
     "srgan",
     family="translation",
@@ -86,7 +120,7 @@ class FrozenFeatureContent:
     supports=("translation",),
     datasets=("mnist-sr4",),
 )
-class SRGAN(FrozenFeatureContent, Translator):
+class SRGAN(WarmStartSR, FrozenFeatureContent, Translator):
     relations = ("super-resolution",)
     defaults = {
         "lr": 2e-4,
@@ -101,10 +135,7 @@ class SRGAN(FrozenFeatureContent, Translator):
     }
 
     def build_nets(self, spec):
-        if not 0.0 <= float(self.hp["pretrain"]) <= 1.0:
-            raise ValueError(
-                f"srgan: pretrain is a fraction of the budget, not {self.hp['pretrain']}"
-            )
+        self.check_warm()
         if self.hp["content"] not in CONTENT_LOSSES:
             raise ValueError(
                 f"srgan: content must be one of {CONTENT_LOSSES}, not {self.hp['content']!r}"
@@ -116,26 +147,6 @@ class SRGAN(FrozenFeatureContent, Translator):
             ),
             "D": VGGDiscriminator(spec.shape, width=int(self.hp["d_width"])),
         }
-
-    def players(self):
-        opt = self.adam()
-        return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
-
-    def updates(self):
-        w = float(self.hp["pretrain"])
-        # both G updates log to g_loss, so the column runs unbroken across the switch at w
-        return [
-            Update("G", "pretrain_step", stop=w, log="g_loss"),
-            Update("G", "g_step", start=w, log="g_loss"),
-            Update("D", "d_step", start=w, log="d_loss"),
-        ]
-
-    def _batch(self, ctx: StepContext) -> tuple[torch.Tensor, torch.Tensor]:
-        """This step's (x_HR, G(x_LR)), shared by the G and D updates."""
-        if "fake" not in ctx.cache:
-            batch = ctx.stream.next()
-            ctx.cache["real"], ctx.cache["fake"] = batch.b, self.G(batch.a)
-        return ctx.cache["real"], ctx.cache["fake"]
 
     def _mse(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         mse = ((fake - real) ** 2).mean()

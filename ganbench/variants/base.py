@@ -294,6 +294,13 @@ class Translator(Variant):
     def build_nets(self, spec: DataSpec) -> dict[str, nn.Module]:
         raise NotImplementedError
 
+    def same_size_channels(self, spec: DataSpec) -> tuple[int, int]:
+        """(source channels, target channels) of a task whose images have one height and width
+        (the image-to-image nets map pixel to pixel); a ValueError names the variant otherwise."""
+        if tuple(spec.source_shape[1:]) != tuple(spec.shape[1:]):
+            raise ValueError(f"{self.name} translates between images of one size")
+        return spec.source_shape[0], spec.shape[0]
+
     def modules(self) -> dict[str, nn.Module]:
         return self.nets
 

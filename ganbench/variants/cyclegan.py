@@ -61,9 +61,7 @@ class CycleGAN(Translator):
     }
 
     def build_nets(self, spec: DataSpec) -> dict[str, torch.nn.Module]:
-        c_a, c_b = spec.source_shape[0], spec.shape[0]
-        if spec.source_shape[1:] != spec.shape[1:]:
-            raise ValueError("cyclegan translates between images of one size")
+        c_a, c_b = self.same_size_channels(spec)
         if c_a != c_b:
             raise ValueError(
                 "cyclegan's identity term needs both domains to have one channel count"

@@ -61,9 +61,7 @@ class DiscoGAN(Translator):
     defaults = {"lr": 2e-4, "betas": (0.5, 0.999), "cycle_weight": 1.0}
 
     def build_nets(self, spec: DataSpec) -> dict[str, torch.nn.Module]:
-        c_a, c_b = spec.source_shape[0], spec.shape[0]
-        if spec.source_shape[1:] != spec.shape[1:]:
-            raise ValueError("discogan translates between images of one size")
+        c_a, c_b = self.same_size_channels(spec)
 
         def gen(c_in: int, c_out: int) -> UNet:
             return UNet(c_in, c_out, width=G_WIDTH, norm="batch", dropout=0.0, skips=False)

@@ -69,9 +69,7 @@ class DualGAN(Translator):
     }
 
     def build_nets(self, spec: DataSpec) -> dict[str, torch.nn.Module]:
-        c_a, c_b = spec.source_shape[0], spec.shape[0]
-        if spec.source_shape[1:] != spec.shape[1:]:
-            raise ValueError("dualgan translates between images of one size")
+        c_a, c_b = self.same_size_channels(spec)
         self.n_critic = int(self.hp["n_critic"])
         return {
             "G_AB": UNet(c_a, c_b, width=G_WIDTH),

@@ -42,9 +42,7 @@ class Pix2Pix(Translator):
     defaults = {"lr": 2e-4, "betas": (0.5, 0.999), "l1_weight": 100.0}
 
     def build_nets(self, spec: DataSpec) -> dict[str, torch.nn.Module]:
-        c_a, c_b = spec.source_shape[0], spec.shape[0]
-        if spec.source_shape[1:] != spec.shape[1:]:
-            raise ValueError("pix2pix translates between images of one size")
+        c_a, c_b = self.same_size_channels(spec)
         return {"G": UNet(c_a, c_b, width=16), "D": PatchDiscriminator(c_a + c_b, width=16)}
 
     def players(self):

@@ -52,6 +52,9 @@ def as_float64(data):
 
 
 def histories(seed: int = SEED) -> dict[str, dict[str, list[float]]]:
+    # The data are made (or taken from the cache) in float32 as every run makes them, then cast:
+    # made under a float64 default, ring8 would sample different points than a cached copy.
+    datasets = {name: get_dataset(name) for name in DATASETS}
     threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float64)  # nets, noise and labels' embeddings follow it
@@ -59,8 +62,7 @@ def histories(seed: int = SEED) -> dict[str, dict[str, list[float]]]:
         preset = get_preset("smoke")
         out = {}
         for info in list_variants():
-            for name in DATASETS:
-                data = get_dataset(name)
+            for name, data in datasets.items():
                 if info.external or not info.supports_data(data.spec.kind, data.spec.num_classes):
                     continue
                 data = as_float64(data)

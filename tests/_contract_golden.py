@@ -4,7 +4,8 @@
 The runs are in float64: in float32 the rounding of one machine's kernels (AVX2 vs AVX512, Intel
 vs AMD code paths) is amplified by training into differences of up to 5% within 40 steps
 (sngan), so an exact float32 golden only holds on the machine that wrote it. In float64 the same
-drift stays near 1e-10 of a loss's scale, far below what any change to the update order or the
+drift is estimated (not measured: one CPU type here) near 1e-10 of a loss's scale, far below
+what any change to the update order or the
 losses moves (a different seed moves the first logged loss by 3e-4 or more).
 
 `python tests/_contract_golden.py OUT.json` writes them with whatever ganbench is on the path. The

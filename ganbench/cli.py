@@ -171,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", default="auto", help="trials side by side: a number, or auto (as for run)"
     )
     rp.add_argument(
+        "--batch-trials",
+        action="store_true",
+        help="train the trials of a cell as one batched (vmapped) model where its variant "
+        "supports it (as run --batch-seeds)",
+    )
+    rp.add_argument(
         "--dataset",
         nargs="+",
         metavar="NAME",
@@ -337,6 +343,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         args.max_minutes,
         args.jobs,
         args.dataset,
+        args.batch_trials,
     )
     state = "complete" if outcome.complete else f"{outcome.runs_left} trial(s) left, re-run to resume"
     info(

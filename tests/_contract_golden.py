@@ -1,20 +1,15 @@
-"""Loss histories of every generation variant at the smoke budget, for the contract test
-(tests/test_contract_identity.py).
+"""What the contract test (tests/test_contract_identity.py) holds the variants to.
 
-The runs are in float64: in float32 the rounding of one machine's kernels (AVX2 vs AVX512, Intel
-vs AMD code paths) is amplified by training into differences of up to 5% within 40 steps
-(sngan), so an exact float32 golden only holds on the machine that wrote it. In float64 the same
-drift is estimated (not measured: one CPU type here) near 1e-10 of a loss's scale, far below
-what any change to the update order or the
-losses moves (a different seed moves the first logged loss by 3e-4 or more).
-
-`python tests/_contract_golden.py OUT.json` writes them with whatever ganbench is on the path. The
-committed golden was written by the code before the players-and-updates contract, commit 237291b:
-
-    git worktree add /tmp/old 237291b
-    PYTHONPATH=/tmp/old python tests/_contract_golden.py tests/golden/contract_losses.json
-
-(this file imports that commit's module paths when the current ones are absent)."""
+1. `first_losses()`: every variant's loss of each of its updates on its initial networks, before
+   any optimizer step, in float64 on the smoke datasets: what each loss computes, with nothing
+   that depends on a CPU's rounding beyond float64's last digits (an optimizer step amplifies
+   rounding: Adam's and RMSprop's first step is about lr * sign(g), so a gradient that is zero in
+   exact arithmetic flips a weight by lr on another CPU; that is why whole histories cannot be a
+   cross-machine golden). `python tests/_contract_golden.py tests/golden/contract_losses.json`
+   rewrites the golden with the ganbench on the path.
+2. `harness_histories()`: the loss histories of every generation variant trained by the harness at
+   the smoke budget, to be compared on the same machine with tests/_reference_loop.py's.
+"""
 
 from __future__ import annotations
 
@@ -25,18 +20,23 @@ import sys
 
 import torch
 
-try:
-    from ganbench.core.config import get_preset
-    from ganbench.core.seeding import make_generator, seed_everything
-    from ganbench.harness.train import train
-except ImportError:  # commit 237291b, before the layer packages
-    from ganbench.config import get_preset
-    from ganbench.seeding import make_generator, seed_everything
-    from ganbench.train import train
+from ganbench.core.config import get_preset
+from ganbench.core.seeding import make_generator, seed_everything
 from ganbench.data import get_dataset
+from ganbench.data.streams import make_stream
+from ganbench.harness.train import train
 from ganbench.registry import list_variants
+from ganbench.variants.updates import StepContext
+
+try:
+    from ganbench.variants.updates import Joint
+except ImportError:  # before the simultaneous update (commit 90f6af7), which wrote the golden
+    Joint = ()
 
 DATASETS = ("ring8", "mnist")
+TRANSLATION_DATASETS = (
+    "edges2mnist", "mnist2inverse-thick", "mnist-sr4", "mnist-inpaint-centre", "mnist-inpaint-random"
+)
 SEED = 0
 
 
@@ -52,33 +52,73 @@ def as_float64(data):
     return dataclasses.replace(data, **changes)
 
 
-def histories(seed: int = SEED) -> dict[str, dict[str, list[float]]]:
-    # The data are made (or taken from the cache) in float32 as every run makes them, then cast:
-    # made under a float64 default, ring8 would sample different points than a cached copy.
-    datasets = {name: get_dataset(name) for name in DATASETS}
-    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
+def runs(datasets=DATASETS + TRANSLATION_DATASETS):
+    """(key, variant info, dataset) of every built-in variant on each smoke dataset it takes."""
+    loaded = {name: get_dataset(name) for name in datasets}
+    for info in list_variants():
+        for name, data in loaded.items():
+            s = data.spec
+            if info.external or not info.supports_data(s.kind, s.num_classes, s.relation):
+                continue
+            yield f"{info.name}/{name}", info, data
+
+
+class float64_default:
+    """Nets, noise and embeddings in float64, one thread; restored afterwards."""
+
+    def __enter__(self):
+        self.saved = torch.get_num_threads(), torch.get_default_dtype()
+        torch.set_num_threads(1)
+        torch.set_default_dtype(torch.float64)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.saved[0])
+        torch.set_default_dtype(self.saved[1])
+
+
+def first_losses(seed: int = SEED) -> dict[str, list[float]]:
+    """key -> the loss of every update of one step, in order, each on the initial networks
+    (losses are computed, never stepped: no optimizer runs)."""
+    out = {}
+    # The data are made (or taken from the cache) in float32 as every run makes them, then cast.
+    for key, info, data in list(runs()):
+        with float64_default():
+            data = as_float64(data)
+            seed_everything(seed)
+            variant = info.cls(data.spec)
+            gen = make_generator(seed, torch.device("cpu"))
+            budget = get_preset("smoke").budget_for(data.spec.kind)
+            stream = make_stream(data, budget.batch_size, gen, torch.device("cpu"))
+            ctx = StepContext(stream, 1, budget.steps, torch.device("cpu"), gen, stream.batch_size)
+            values = []
+            for u in variant.updates():  # every update, whatever its window
+                if isinstance(u, Joint):
+                    values += [float(v) for v in u.losses(ctx).values()]
+                else:  # before 90f6af7's successor, a loss was named by a string
+                    loss = u.loss if callable(u.loss) else getattr(variant, u.loss)
+                    values.append(float(loss(ctx).detach()))
+            out[key] = values
+    return out
+
+
+def harness_histories(seed: int = SEED):
+    """key -> (variant info, dataset, history) of every generation variant trained by the harness
+    at the smoke budget on ring8 and mnist (float32, one thread)."""
+    preset = get_preset("smoke")
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    torch.set_default_dtype(torch.float64)  # nets, noise and labels' embeddings follow it
     try:
-        preset = get_preset("smoke")
         out = {}
-        for info in list_variants():
-            for name, data in datasets.items():
-                if info.external or not info.supports_data(data.spec.kind, data.spec.num_classes):
-                    continue
-                data = as_float64(data)
-                seed_everything(seed)
-                variant = info.cls(data.spec)
-                gen = make_generator(seed, torch.device("cpu"))
-                res = train(
-                    variant, data, preset.budget_for(data.spec.kind), torch.device("cpu"), gen,
-                    preset.log_every,
-                )
-                out[f"{info.name}/{name}"] = res.history
+        for key, info, data in runs(DATASETS):
+            seed_everything(seed)
+            variant = info.cls(data.spec)
+            gen = make_generator(seed, torch.device("cpu"))
+            budget = preset.budget_for(data.spec.kind)
+            res = train(variant, data, budget, torch.device("cpu"), gen, preset.log_every)
+            out[key] = (info, data, res.history)
         return out
     finally:
         torch.set_num_threads(threads)
-        torch.set_default_dtype(dtype)
 
 
 def machine() -> str:
@@ -89,6 +129,6 @@ def machine() -> str:
 
 
 if __name__ == "__main__":
-    record = {"dtype": "float64", "machine": machine(), "histories": histories()}
+    record = {"dtype": "float64", "machine": machine(), "first_losses": first_losses()}
     with open(sys.argv[1], "w") as f:
         json.dump(record, f, indent=1, sort_keys=True)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ganbench.core.errors import GanbenchError
@@ -42,6 +44,47 @@ def parse_hp(items: Iterable[str] | None) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Rule:
+    """What values a hyper-parameter takes, where its default alone does not say (a default of
+    None, a fixed set of choices, a bound): `ok(value)` and the words for the error message."""
+
+    ok: Callable[[Any], bool]
+    expects: str  # "a positive number", "one of 'adam', 'sgd'"
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def positive_number() -> Rule:
+    return Rule(lambda v: _number(v) and v > 0, "a positive number (e.g. 0.0002)")
+
+
+def positive_int() -> Rule:
+    return Rule(
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+        "a positive integer (e.g. 1)",
+    )
+
+
+def non_negative_number() -> Rule:
+    return Rule(lambda v: _number(v) and v >= 0, "a number >= 0")
+
+
+def betas() -> Rule:
+    return Rule(
+        lambda v: isinstance(v, tuple | list)
+        and len(v) == 2
+        and all(_number(b) and 0 <= b < 1 for b in v),
+        "two numbers in [0, 1) (e.g. (0.5, 0.999))",
+    )
+
+
+def one_of(*choices: Any) -> Rule:
+    return Rule(lambda v: v in choices, "one of " + ", ".join(map(repr, choices)))
+
+
 def _compatible(default: Any, value: Any) -> bool:
     if default is None:  # "what the data / the class call for": any value of a plain type
         return isinstance(value, int | float | str | bool | tuple | list)
@@ -54,8 +97,14 @@ def _compatible(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def check_hp(variant: str, known: Mapping[str, Any], hp: Mapping[str, Any]) -> None:
-    """Raise a one-line error naming the known keys when `hp` has an unknown key or a wrong type."""
+def check_hp(
+    variant: str,
+    known: Mapping[str, Any],
+    hp: Mapping[str, Any],
+    rules: Mapping[str, Rule] | None = None,
+) -> None:
+    """Raise a one-line error naming the known keys when `hp` has an unknown key, or naming what
+    the key takes when a value breaks its rule (`rules`) or is not of its default's type."""
     unknown = sorted(set(hp) - set(known))
     if unknown:
         raise HyperParameterError(
@@ -63,6 +112,13 @@ def check_hp(variant: str, known: Mapping[str, Any], hp: Mapping[str, Any]) -> N
             f"known: {', '.join(sorted(known))}"
         )
     for k, v in hp.items():
+        rule = (rules or {}).get(k)
+        if rule is not None:
+            if not rule.ok(v):
+                raise HyperParameterError(
+                    f"variant {variant!r}: --hp {k}={v!r} is not valid; {k} takes {rule.expects}"
+                )
+            continue
         if not _compatible(known[k], v):
             raise HyperParameterError(
                 f"variant {variant!r}: --hp {k}={v!r} does not match its default {known[k]!r}; "

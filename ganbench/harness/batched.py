@@ -49,8 +49,7 @@ from ganbench.data.streams import make_stream
 from ganbench.harness.train import ProgressFn, TrainResult, append_log_row, isolated_call, train
 from ganbench.registry import VariantInfo, get_variant
 from ganbench.variants.base import Translator, Variant
-from ganbench.variants.updates import StepContext
-from ganbench.variants.wgan import WGAN
+from ganbench.variants.updates import Joint, StepContext
 
 # The methods a batched step replaces or replays; a variant that overrides one has its own step.
 _BASE_STEP = (
@@ -63,9 +62,14 @@ _BASE_STEP = (
     "g_parameters",
     "modules",
 )
-# after_d_step hooks that act element-wise on D's parameters, so running them once on the stacked
-# tensors is running them on each member (clamp_ is element-wise).
-_ELEMENTWISE_HOOKS = (Variant.after_d_step, WGAN.after_d_step)
+
+
+def _elementwise_hook(cls: type) -> bool:
+    """Whether cls's after_d_step acts element-wise on D's parameters, so that running it once on
+    the stacked tensors is running it on each member (WGAN's clamp_): the class that defines the
+    hook says so with `after_d_step_elementwise = True` beside it."""
+    owner = next(c for c in cls.__mro__ if "after_d_step" in vars(c))
+    return owner is Variant or bool(vars(owner).get("after_d_step_elementwise", False))
 
 
 class BatchedUnsupported(GanbenchError):
@@ -107,7 +111,7 @@ def _static_reason(cls: type, spec: DataSpec) -> str:
     for name in _BASE_STEP:
         if getattr(cls, name) is not getattr(Variant, name):
             return f"it overrides {name}(), so its step is not the two-player one batching replays"
-    if cls.after_d_step not in _ELEMENTWISE_HOOKS:
+    if not _elementwise_hook(cls):
         return "its after_d_step() hook is not known to act element-wise on stacked parameters"
     return ""
 
@@ -329,6 +333,8 @@ def train_members(
     draws = [_Draws(m) for m in members]
     stacked = _Stacked(members)
     updates = members[0].updates()
+    if any(isinstance(u, Joint) for u in updates):
+        raise BatchedUnsupported(cls.name, "the simultaneous update (update=simultaneous) is not batched")
     loss_of = {"d_step": "d_loss", "g_step": "g_loss"}
     batched: dict[tuple[str, tuple], Callable] = {}  # (loss, in_dims) -> the vmapped function
 
@@ -341,8 +347,9 @@ def train_members(
     start = time.perf_counter()
 
     def run_update(u) -> torch.Tensor:
-        loss = loss_of[u.loss]
-        args, dims = _stack_args([d.draw(u.loss, c) for d, c in zip(draws, ctxs, strict=True)])
+        step_name = u.loss.__name__  # the base class's d_step / g_step (_static_reason)
+        loss = loss_of[step_name]
+        args, dims = _stack_args([d.draw(step_name, c) for d, c in zip(draws, ctxs, strict=True)])
         key = (loss, tuple(dims))
         if key not in batched:
             batched[key] = vmap(
@@ -380,7 +387,7 @@ def train_members(
         for u in updates:
             if not u.active(step, budget.steps):
                 continue
-            for _ in range(u.times(members[0])):
+            for _ in range(u.repeat):
                 step_losses[u.column] = run_update(u)
         if step in at:
             t = time.perf_counter()

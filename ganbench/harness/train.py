@@ -25,9 +25,11 @@ from ganbench.core.seeding import rng_untouched
 from ganbench.data.base import Dataset
 from ganbench.data.streams import BatchStream, make_stream
 from ganbench.variants.base import Variant
-from ganbench.variants.updates import StepContext
+from ganbench.variants.updates import Joint, StepContext
 
-__all__ = ["BatchStream", "TrainResult", "append_log_row", "isolated_call", "train"]
+__all__ = [
+    "BatchStream", "TrainResult", "append_log_row", "isolated_call", "joint_update", "train"
+]
 
 
 @dataclass
@@ -59,6 +61,29 @@ def isolated_call(variant: Variant, fn: Callable[[], None]) -> None:
                 m.train(flag)
             for k, b in mod.named_buffers():
                 b.copy_(bufs[k])
+
+
+def joint_update(
+    variant: Variant,
+    u: Joint,
+    ctx: StepContext,
+    params: dict[str, list[torch.nn.Parameter]],
+    optimizers: dict[str, torch.optim.Optimizer],
+) -> dict[str, torch.Tensor]:
+    """A simultaneous update: each player's gradient of its own loss, all taken before any
+    player steps; then every player steps. Returns the losses by column."""
+    losses = u.losses(ctx)
+    players = u.players
+    for i, player in enumerate(players):
+        grads = torch.autograd.grad(
+            losses[player], params[player], retain_graph=i < len(players) - 1, allow_unused=True
+        )
+        for p, g in zip(params[player], grads, strict=True):
+            p.grad = g
+    for player in players:
+        optimizers[player].step()
+        variant.after_update(player)
+    return {column: losses[player].detach() for player, column in u.log}
 
 
 def append_log_row(
@@ -103,14 +128,16 @@ def train(
     for m in variant.modules().values():
         m.train()
     stream = make_stream(data, budget.batch_size, generator, device)
-    optimizers = {name: spec.build(params) for name, (params, spec) in variant.players().items()}
+    params = {name: list(p) for name, (p, _) in variant.players().items()}
+    optimizers = {name: spec.build(params[name]) for name, (_, spec) in variant.players().items()}
     updates = variant.updates()
     for u in updates:
-        if u.player not in optimizers:
-            raise ValueError(
-                f"{variant.name}: update {u.loss!r} steps player {u.player!r}, which is not one "
-                f"of its players ({', '.join(optimizers)})"
-            )
+        for player in u.players:
+            if player not in optimizers:
+                raise ValueError(
+                    f"{variant.name}: an update steps player {player!r}, which is not one of "
+                    f"its players ({', '.join(optimizers)})"
+                )
     ctx = StepContext(stream, 0, budget.steps, device, generator, stream.batch_size)
 
     # column -> [(step, loss)]: an update outside its window logs nothing that step
@@ -140,9 +167,12 @@ def train(
         for u in updates:
             if not u.active(step, budget.steps):
                 continue
+            if isinstance(u, Joint):
+                step_losses.update(joint_update(variant, u, ctx, params, optimizers))
+                continue
             opt = optimizers[u.player]
-            for _ in range(u.times(variant)):
-                loss = getattr(variant, u.loss)(ctx)
+            for _ in range(u.repeat):
+                loss = u.loss(ctx)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

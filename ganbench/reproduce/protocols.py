@@ -96,32 +96,57 @@ PACGAN_TABLE1 = Protocol(
 )
 
 # --- veegan-table1 ---------------------------------------------------------------------------
-# VEEGAN's 2-D code is not released (akashgit/VEEGAN is the project page). GDPP's released
-# synthetic script (M-Elfeki/GDPP gdppgan_Synthetic.py), which reports these rows in the same
-# form, trains 25,000 iterations at batch 512: pinned here as the full budget.
-VEEGAN_STEPS = 25_000
-VEEGAN_BATCH = 512
-VEEGAN_CELLS = (("GAN", "gan"), ("Unrolled GAN", "unrolled-gan"), ("WGAN-GP", "wgan-gp"))
+# VEEGAN's 2-D code is not released (akashgit/VEEGAN is the project page). The only released code
+# for these rows is GDPP's synthetic script [code: M-Elfeki/GDPP gdppgan_Synthetic.py, `params`,
+# `generator`, `discriminator`, `run_gan`], which reports them in the same form: pinned here.
+VEEGAN_STEPS = 25_000  # params["max_iter"]
+VEEGAN_BATCH = 512  # params["batch_size"]
+GDPP_HP = {
+    "arch": "gdpp-2d",  # G 2x128 tanh, D 2x128 tanh, orthogonal init (gain 1.4)
+    "latent_dim": 256,  # params["z_dim"]
+    "d_lr": 1e-4,  # params["disc_learning_rate"]
+    "g_lr": 1e-3,  # params["gen_learning_rate"]
+    "d_betas": (0.5, 0.999),  # params["beta1"]; TF's default beta2
+    "g_betas": (0.5, 0.999),
+}
+# Each row's own algorithm on GDPP's networks and optimizer: GAN as GDPP's script steps it (one
+# sess.run of both train ops: both gradients from one batch and one generator pass); Unrolled GAN
+# its unrolled generator update (5 steps, VEEGAN §5); WGAN-GP its critic schedule (5 critic steps,
+# the WGAN-GP authors' toy penalty weight 0.1: ganbench's 2-D default).
+VEEGAN_CELLS = (
+    ("GAN", "gan", {"update": "simultaneous"}),
+    ("Unrolled GAN", "unrolled-gan", {"unroll_steps": 5}),
+    ("WGAN-GP", "wgan-gp", {"n_critic": 5, "gp_weight": 0.1}),
+)
+
+
+def _settings(hp: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in hp.items())
+
 
 VEEGAN_TABLE1 = Protocol(
     name="veegan-table1",
-    version="1",
+    version="2",
     title="VEEGAN Table 1 (2-D ring and grid) for GAN and Unrolled GAN, with GDPP's WGAN-GP row",
     source="Srivastava et al. 2017, VEEGAN (NeurIPS), Table 1 [akashgit/VEEGAN tab.png]; "
-    "WGAN-GP row: Elfeki et al. 2019, GDPP (ICML), Table 1 [M-Elfeki/GDPP Figures/Fig_2.png]",
+    "WGAN-GP row: Elfeki et al. 2019, GDPP (ICML), Table 1 [M-Elfeki/GDPP Figures/Fig_2.png]; "
+    "settings: M-Elfeki/GDPP gdppgan_Synthetic.py",
     data="ring8 and grid25 (VEEGAN/PacGAN parameters)",
-    networks="ganbench's default 2-D pair of each variant (MLP 3x256); VEEGAN's are not released",
-    optimizer="each variant's paper optimizer and ganbench defaults for 2-D data "
-    "(unrolled-gan: 5 unrolling steps, as VEEGAN; wgan-gp: the authors' toy settings)",
+    networks=f"GDPP's 2-D nets (--hp arch={GDPP_HP['arch']}, ganbench/nets/gdpp_mlp.py): G z "
+    f"{GDPP_HP['latent_dim']} -> 2x128 tanh -> 2; D 2 -> 2x128 tanh -> 1; orthogonal init, gain "
+    "1.4; every row",
+    optimizer=f"Adam, D lr {GDPP_HP['d_lr']:g}, G lr {GDPP_HP['g_lr']:g}, betas "
+    f"{GDPP_HP['d_betas']} (GDPP's script), every row; per row: "
+    + "; ".join(f"{label}: {_settings(extra)}" for label, _, extra in VEEGAN_CELLS),
     batch=f"{VEEGAN_BATCH} (GDPP's synthetic script)",
     budget=f"{VEEGAN_STEPS:,} generator steps per trial (GDPP's synthetic script)",
     trials=5,
     error_bar="none given (VEEGAN: mean of five runs; GDPP: no error bars)",
     metrics=(MIXTURE_METRICS["modes"], MIXTURE_METRICS["hq_percent"]),
     cells=tuple(
-        cell(label, variant, ds, VEEGAN_BATCH, VEEGAN_STEPS)
+        cell(label, variant, ds, VEEGAN_BATCH, VEEGAN_STEPS, **GDPP_HP, **extra)
         for ds in ("ring8", "grid25")
-        for label, variant in VEEGAN_CELLS
+        for label, variant, extra in VEEGAN_CELLS
     ),
     published=published_table(
         {
@@ -135,14 +160,22 @@ VEEGAN_TABLE1 = Protocol(
         ("modes", "hq_percent"),
     ),
     differences=(
-        "Networks: ganbench's default 2-D MLPs, not VEEGAN's (not released) nor GDPP's (G 2x128, "
-        "D 2x128 tanh, z 256).",
-        "Optimizer: each variant's paper settings, not GDPP's script (Adam G 1e-3, D 1e-4, β1 0.5).",
-        "Budget and batch are GDPP's released synthetic script's; VEEGAN states neither.",
+        "Networks, optimizer, batch and budget are GDPP's released synthetic script's, which "
+        "trains its GAN only: VEEGAN's GAN and Unrolled GAN rows came from VEEGAN's own "
+        "(unreleased) code, GDPP's WGAN-GP row from GDPP's (unreleased) baseline code. The "
+        "Unrolled GAN and WGAN-GP rows run their own algorithms on GDPP's settings.",
+        "Data: batches from 100,000 fixed mixture points (PacGAN's config; ~128 passes per "
+        "trial); GDPP's script samples the mixture afresh for every batch.",
         "Ring centres: 2πk/8, k = 0..7 (8 distinct modes); GDPP's sample_ring uses "
         "linspace(0, 2π, 8), whose first and last centres coincide (7 distinct modes).",
+        "Noise: z ~ N(0, I₂₅₆) fresh every step, as GDPP's script.",
         "The published rows have no error bars (paper_err empty): the verdict uses our "
         "standard error alone.",
+    ),
+    notes=(
+        "Version 2 pins GDPP's released settings; version 1 ran ganbench's default 2-D nets and "
+        "each variant's own optimizer. Nothing published was made with version 1, so it is not "
+        "kept.",
     ),
 )
 

@@ -130,12 +130,17 @@ def _check_same_budget(specs: list[RunSpec], out: Path) -> None:
 
 
 def run_trials(
-    specs: list[RunSpec], out: Path, jobs: int, max_minutes: float | None
+    specs: list[RunSpec],
+    out: Path,
+    jobs: int,
+    max_minutes: float | None,
+    batch_trials: bool = False,
 ) -> tuple[int, int]:
     """Run the unfinished specs `jobs` at a time, through the suite's own runner and its
     max_minutes rule (no new trial after M minutes; the first always starts; resumable).
-    Returns (trials run now, trials failed now)."""
-    outcome = run_suite(specs, out, jobs, max_minutes=max_minutes)
+    batch_trials: the trials of a cell whose variant supports it train as one batched model
+    (run_suite's batch_seeds). Returns (trials run now, trials failed now)."""
+    outcome = run_suite(specs, out, jobs, max_minutes=max_minutes, batch_seeds=batch_trials)
     return outcome.ran, outcome.failed
 
 
@@ -268,9 +273,11 @@ def reproduce(
     max_minutes: float | None = None,
     jobs: str | int = "auto",
     datasets: list[str] | None = None,
+    batch_trials: bool = False,
 ) -> ReproductionOutcome:
     """Train (or resume) protocol `name` at `scale` with `trials` trials; write the tables.
-    `datasets`: only the cells on these datasets (the tables then hold only those cells)."""
+    `datasets`: only the cells on these datasets (the tables then hold only those cells).
+    `batch_trials`: a cell's trials train as one batched model where its variant supports it."""
     protocol = get_protocol(name)
     trials = protocol.trials if trials is None else int(trials)
     out = default_out(name, scale) if out is None else Path(out)
@@ -280,7 +287,9 @@ def reproduce(
     _check_same_budget(specs, out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "protocol.json", asdict(protocol))
-    ran, failed = run_trials(specs, out, resolve_jobs(jobs, specs[0].device), max_minutes)
+    ran, failed = run_trials(
+        specs, out, resolve_jobs(jobs, specs[0].device), max_minutes, batch_trials
+    )
     left = sum(load_done(s.folder(out)) is None for s in specs)
     rows = compare_rows(protocol, planned, out, scale)
     write_text_atomic(out / "reproduction.csv", reproduction_csv(rows))

@@ -37,6 +37,8 @@ class ACGAN(Variant):
     d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
     g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
 
+    shared_nets = False  # its networks are its own: --hp arch does not apply
+
     def build(self, spec: DataSpec):
         k = spec.num_classes
         return (

@@ -13,8 +13,11 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ganbench.core import hparams as hpr
 from ganbench.data.base import Dataset, DataSpec
-from ganbench.variants.updates import StepContext, Update
+from ganbench.variants.updates import Joint, StepContext, Update
+
+UPDATE_MODES = ("alternating", "simultaneous")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Variant:
     kind_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
     # Shared by every variant. None means "what the data call for" (latent_dim, see latent_size)
     # or "the class's own setting" (n_critic, and lr / betas of d_optim and g_optim).
+    # arch: the named networks of ganbench.nets.archs for variants on the shared pair;
+    # update: "alternating" (critic steps, then a generator step on fresh noise) or
+    # "simultaneous" (both gradients from one batch and one generator pass, stepped together).
     common_defaults: ClassVar[dict[str, Any]] = {
         "latent_dim": None,
         "n_critic": None,
@@ -75,7 +81,24 @@ class Variant:
         "g_lr": None,
         "d_betas": None,
         "g_betas": None,
+        "arch": "default",
+        "update": "alternating",
     }
+    # What values a hyper-parameter takes where its default does not say (ganbench.core.hparams);
+    # a subclass adds its own in `rules`.
+    common_rules: ClassVar[dict[str, hpr.Rule]] = {
+        "latent_dim": hpr.positive_int(),
+        "n_critic": hpr.positive_int(),
+        "d_lr": hpr.positive_number(),
+        "g_lr": hpr.positive_number(),
+        "d_betas": hpr.betas(),
+        "g_betas": hpr.betas(),
+        "update": hpr.one_of(*UPDATE_MODES),
+    }
+    rules: ClassVar[dict[str, hpr.Rule]] = {}
+    # True when the networks come from shared_pair (so `--hp arch=` applies); a variant that
+    # builds networks of its own sets False and refuses any arch but "default".
+    shared_nets: ClassVar[bool] = True
     n_critic: int = 1
     conditional: ClassVar[bool] = False  # set by @register: the variant trains on labels
     # Whether G itself is told the label. On the mixtures the label is the mode index, so a
@@ -98,11 +121,46 @@ class Variant:
         """Every settable hyper-parameter with its default for data of `kind`."""
         return {**cls.common_defaults, **cls.defaults, **cls.kind_defaults.get(kind, {})}
 
-    def __init__(self, spec: DataSpec, **overrides: Any) -> None:
-        from ganbench.core.hparams import check_hp
+    @classmethod
+    def hp_rules(cls) -> dict[str, hpr.Rule]:
+        from ganbench.nets.archs import arch_names
 
+        return {**cls.common_rules, "arch": hpr.one_of(*arch_names()), **cls.rules}
+
+    @classmethod
+    def check_hparams(cls, kind: str, hp: dict[str, Any]) -> None:
+        """Every override known, of its type and in range, and consistent with the variant and
+        the data kind: checked when a suite is planned, before anything runs (a
+        HyperParameterError names the key and what it takes)."""
+        known = cls.known_hparams(kind)
+        hpr.check_hp(cls.name, known, hp, cls.hp_rules())
+        merged = {**known, **hp}
+        arch = merged.get("arch", "default")
+        if arch != "default":
+            from ganbench.nets.archs import ARCHS
+
+            if not cls.shared_nets:
+                raise hpr.HyperParameterError(
+                    f"variant {cls.name!r} builds networks of its own, so --hp arch={arch} does "
+                    "not apply to it; leave arch at 'default'"
+                )
+            if ARCHS[arch].kind != kind:
+                raise hpr.HyperParameterError(
+                    f"variant {cls.name!r}: arch {arch!r} is built for {ARCHS[arch].kind} data, "
+                    f"not {kind} data; use arch=default"
+                )
+        if merged.get("update") == "simultaneous":
+            n_critic = merged.get("n_critic") or cls.n_critic
+            if n_critic != 1 or cls.updates is not Variant.updates:
+                raise hpr.HyperParameterError(
+                    f"variant {cls.name!r}: update=simultaneous steps one critic and one "
+                    f"generator together; it needs n_critic 1 (has {n_critic}) and the "
+                    "two-player step"
+                )
+
+    def __init__(self, spec: DataSpec, **overrides: Any) -> None:
+        self.check_hparams(spec.kind, overrides)
         known = self.known_hparams(spec.kind)
-        check_hp(self.name, known, overrides)
         self.spec = spec
         self.hp: dict[str, Any] = {**known, **overrides}
         self.latent_dim: int = self.hp["latent_dim"] or latent_size(spec)
@@ -125,9 +183,18 @@ class Variant:
 
     # --- what subclasses define -------------------------------------------------------------
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
-        from ganbench.nets import default_pair
+        return self.shared_pair(spec)
 
-        return default_pair(spec, self.latent_dim)
+    def shared_pair(self, spec: DataSpec, d_norm: str = "batch") -> tuple[nn.Module, nn.Module]:
+        """The shared (G, D) pair for the data (ganbench.nets.default_pair), or the networks
+        named by the `arch` hyper-parameter (ganbench.nets.archs)."""
+        from ganbench.nets import default_pair
+        from ganbench.nets.archs import named_pair
+
+        arch = self.hp.get("arch", "default")
+        if arch == "default":
+            return default_pair(spec, self.latent_dim, d_norm=d_norm)
+        return named_pair(arch, self.latent_dim, spec.shape[0], spec.shape[0])
 
     def d_loss(
         self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor | None
@@ -153,11 +220,14 @@ class Variant:
         """Named parameter groups, each with the optimizer the harness builds for it."""
         return {"D": (self.d_parameters(), self.d_optim), "G": (self.g_parameters(), self.g_optim)}
 
-    def updates(self) -> list[Update]:
-        """The two-player step: n_critic critic updates, then one generator update."""
+    def updates(self) -> list[Update | Joint]:
+        """The two-player step: n_critic critic updates, then one generator update; or, with
+        update=simultaneous, both losses from one batch and noise, stepped together."""
+        if self.hp.get("update") == "simultaneous":
+            return [Joint(self.joint_step, (("D", "d_loss"), ("G", "g_loss")))]
         return [
-            Update("D", "d_step", repeat="n_critic", log="d_loss"),
-            Update("G", "g_step", log="g_loss"),
+            Update("D", self.d_step, repeat=self.n_critic, log="d_loss"),
+            Update("G", self.g_step, log="g_loss"),
         ]
 
     def after_update(self, player: str) -> None:
@@ -180,6 +250,21 @@ class Variant:
             else None
         )
         return self.g_loss(z, y)
+
+    def joint_step(self, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """The simultaneous update's losses: one real batch, one noise draw of its size (a
+        conditional G is given the batch's own labels)."""
+        real, y = ctx.stream.next()
+        z = self.noise(real.shape[0], ctx.device, ctx.generator)
+        d, g = self.pair_losses(real, z, y if self.conditional else None)
+        return {"D": d, "G": g}
+
+    def pair_losses(
+        self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(d_loss, g_loss) at the same parameters. This form runs G twice; a variant whose
+        losses share one pass overrides it (DCGAN: one G(z), D's and G's loss from one D(G(z)))."""
+        return self.d_loss(real, z, labels), self.g_loss(z, labels)
 
     # --- shared behaviour ---------------------------------------------------------------------
     def d_parameters(self) -> Iterable[nn.Parameter]:
@@ -269,17 +354,20 @@ class Translator(Variant):
     """
 
     common_defaults: ClassVar[dict[str, Any]] = {}
+    common_rules: ClassVar[dict[str, hpr.Rule]] = {
+        "lr": hpr.positive_number(),
+        "betas": hpr.betas(),
+    }
+    shared_nets: ClassVar[bool] = False
     two_way: ClassVar[bool] = False
 
     def __init__(self, spec: DataSpec, **overrides: Any) -> None:
-        from ganbench.core.hparams import check_hp
-
         if spec.task != "translation":
             raise ValueError(
                 f"{self.name} translates images; {spec.name!r} is not a translation set"
             )
+        self.check_hparams(spec.kind, overrides)
         known = self.known_hparams(spec.kind)
-        check_hp(self.name, known, overrides)
         self.spec = spec
         self.hp = {**known, **overrides}
         self.logs = {}

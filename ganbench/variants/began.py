@@ -51,6 +51,8 @@ class BEGAN(Variant):
         super().__init__(spec, **overrides)
         self.k = torch.tensor(float(self.hp["k0"]))  # kept on the data's device, no host sync
 
+    shared_nets = False  # its networks are its own: --hp arch does not apply
+
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
         G, _ = default_pair(spec, self.latent_dim)
         # The code must be a bottleneck (h = 64 << 784 px): for 2-D points that means 1-D,

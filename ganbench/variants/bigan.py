@@ -37,6 +37,8 @@ class BiGAN(RemembersRealBatch, Variant):
     d_optim = _ADAM
     g_optim = _ADAM
 
+    shared_nets = False  # its networks are its own: --hp arch does not apply
+
     def build(self, spec: DataSpec):
         if self.hp["latent_dim"] is None and spec.kind == "image":
             self.latent_dim = 50

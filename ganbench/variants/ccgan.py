@@ -75,7 +75,7 @@ class CCGAN(Translator):
         return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
 
     def updates(self):
-        return [Update("G", "g_step", log="g_loss"), Update("D", "d_step", log="d_loss")]
+        return [Update("G", self.g_step, log="g_loss"), Update("D", self.d_step, log="d_loss")]
 
     def inpaint(self, a: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(G's raw output, x_G) for the masked images `a`."""

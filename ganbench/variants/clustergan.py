@@ -40,6 +40,8 @@ class ClusterGAN(Variant):
     d_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.9))
     g_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.9))
 
+    shared_nets = False  # its networks are its own: --hp arch does not apply
+
     def build(self, spec: DataSpec):
         if self.hp["latent_dim"] is None and spec.kind == "image":
             self.latent_dim = 30  # dim z_n, the paper's MNIST setting

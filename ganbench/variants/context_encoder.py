@@ -86,7 +86,7 @@ class ContextEncoder(Translator):
         return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
 
     def updates(self):
-        return [Update("G", "g_step", log="g_loss"), Update("D", "d_step", log="d_loss")]
+        return [Update("G", self.g_step, log="g_loss"), Update("D", self.d_step, log="d_loss")]
 
     def _batch(self, ctx: StepContext):
         """This step's batch, its true hole patches and F's predicted ones (shared by G and D)."""

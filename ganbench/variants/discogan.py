@@ -80,7 +80,7 @@ class DiscoGAN(Translator):
         return {"G": (gens, opt), "D": (discs, opt)}
 
     def updates(self) -> list[Update]:
-        return [Update("G", "g_step", log="g_loss"), Update("D", "d_step", log="d_loss")]
+        return [Update("G", self.g_step, log="g_loss"), Update("D", self.d_step, log="d_loss")]
 
     # --- the losses, on tensors ----------------------------------------------------------------
     def g_loss(

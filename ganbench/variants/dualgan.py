@@ -86,8 +86,8 @@ class DualGAN(Translator):
 
     def updates(self) -> list[Update]:
         return [
-            Update("D", "d_step", repeat="n_critic", log="d_loss"),
-            Update("G", "g_step", log="g_loss"),
+            Update("D", self.d_step, repeat=self.n_critic, log="d_loss"),
+            Update("G", self.g_step, log="g_loss"),
         ]
 
     # --- the losses, on tensors ----------------------------------------------------------------

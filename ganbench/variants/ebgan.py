@@ -53,6 +53,8 @@ class EBGAN(Variant):
     d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
     g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
 
+    shared_nets = False  # its networks are its own: --hp arch does not apply
+
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
         G, _ = default_pair(spec, self.latent_dim)
         return G, autoencoder_for(spec, code_dim=int(self.hp["code_dim"]))

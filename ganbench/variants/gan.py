@@ -33,10 +33,17 @@ class DCGAN(Variant):
         return bce_real(self.D(real)) + bce_fake(self.D(fake))
 
     def g_loss(self, z, labels):
-        logits = self.D(self.generate(z))
+        return self.generator_loss(self.D(self.generate(z)))
+
+    def generator_loss(self, logits_fake: torch.Tensor) -> torch.Tensor:
         if self.hp["minimax"]:
-            return -F.softplus(logits).mean()  # E[log(1 - D(G(z)))] = -E[softplus(logits)]
-        return bce_real(logits)
+            return -F.softplus(logits_fake).mean()  # E[log(1 - D(G(z)))] = -E[softplus(logits)]
+        return bce_real(logits_fake)
+
+    def pair_losses(self, real, z, labels):
+        """One G(z) and one D(G(z)) for both losses (the simultaneous update)."""
+        logits_fake = self.D(self.generate(z))
+        return bce_real(self.D(real)) + bce_fake(logits_fake), self.generator_loss(logits_fake)
 
 
 @register("gan", family="loss", paper="Goodfellow et al. 2014, arXiv:1406.2661")

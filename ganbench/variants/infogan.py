@@ -50,6 +50,8 @@ class InfoGAN(Variant):
     d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
     g_optim = OptimSpec("adam", lr=1e-3, betas=(0.5, 0.999))
 
+    shared_nets = False  # its networks are its own: --hp arch does not apply
+
     def build(self, spec: DataSpec):
         if self.hp["latent_dim"] is None and spec.kind == "image":
             self.latent_dim = 62  # the paper's MNIST noise size

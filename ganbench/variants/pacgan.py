@@ -9,9 +9,10 @@ images (input m·C channels), as the paper does; a batch of N gives N // m packs
 2, the paper's PacGAN2). Everything else is the underlying DCGAN's (the paper changes nothing but
 the discriminator's input): Adam(2e-4, β = (0.5, 0.999)), the shared networks.
 
-`arch` picks the networks: "default" (the shared pair above) or, on 2-D points only, "pacgan-2d",
-the paper's own 2-D networks (ganbench/nets/pacgan_mlp.py: G 4x400 ReLU + batch norm, D 3x200
-maxout with 5 pieces, input 2m). pack=1 is then the paper's GAN baseline with the same networks.
+`arch` picks the networks (ganbench/nets/archs.py): "default" (the shared pair above) or, on 2-D
+points, a named pair such as "pacgan-2d", the paper's own 2-D networks (ganbench/nets/
+pacgan_mlp.py: G 4x400 ReLU + batch norm, D 3x200 maxout with 5 pieces, input 2m). pack=1 is then
+the paper's GAN baseline with the same networks.
 The paper's 2-D optimizer (Adam 1e-4, β1 0.8) and batch (100 packs) are not implied by `arch`:
 the `pacgan-table1` reproduction protocol sets them through d_lr / g_lr / d_betas / g_betas and
 the budget, so every row records them.
@@ -22,11 +23,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganbench.core.hparams import HyperParameterError
+from ganbench.core.hparams import positive_int
 from ganbench.data.base import DataSpec
-from ganbench.nets import ConvDiscriminator, MLPDiscriminator, default_pair
+from ganbench.nets import ConvDiscriminator, MLPDiscriminator
+from ganbench.nets.archs import named_pair
 from ganbench.nets.losses import bce_fake, bce_real
-from ganbench.nets.pacgan_mlp import PacGAN2DDiscriminator, PacGAN2DGenerator
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
 
@@ -49,32 +50,26 @@ class PackedDiscriminator(nn.Module):
 
 @register("pacgan", family="mode-collapse", paper="Lin et al. 2018, arXiv:1712.04086")
 class PacGAN(Variant):
-    defaults = {"pack": 2, "arch": "default"}
-    ARCHS = ("default", "pacgan-2d")
+    defaults = {"pack": 2}
+    rules = {"pack": positive_int()}
     d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
     g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
 
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
         m = int(self.hp["pack"])
-        if m < 1:
-            raise ValueError(f"pacgan: pack must be a positive integer, got {self.hp['pack']!r}")
-        arch = self.hp["arch"]
-        if arch not in self.ARCHS:
-            raise HyperParameterError(
-                f"pacgan: arch must be one of {', '.join(self.ARCHS)}, got {arch!r}"
-            )
         shape = (m * spec.shape[0], *spec.shape[1:])
-        if arch == "pacgan-2d":
-            if spec.kind != "points":
-                raise HyperParameterError(
-                    f"pacgan: arch 'pacgan-2d' is PacGAN's network for 2-D points, not for "
-                    f"{spec.kind} data like {spec.name!r}; use arch=default"
-                )
-            G = PacGAN2DGenerator(self.latent_dim, spec.shape[0])
-            return G, PackedDiscriminator(PacGAN2DDiscriminator(shape[0]), m)
-        G, _ = default_pair(spec, self.latent_dim)
+        arch = self.hp["arch"]
+        if arch != "default":  # a named 2-D architecture (check_hparams: points only)
+            G, D = named_pair(arch, self.latent_dim, spec.shape[0], shape[0])
+            return G, PackedDiscriminator(D, m)
+        G, _ = self.shared_pair(spec)
         inner = MLPDiscriminator(shape) if spec.kind == "points" else ConvDiscriminator(shape)
         return G, PackedDiscriminator(inner, m)
+
+    def pair_losses(self, real, z, labels):
+        """One G(z) and one D(G(z)) for both losses (the simultaneous update)."""
+        logits_fake = self.D(self.generate(z))
+        return bce_real(self.D(real)) + bce_fake(logits_fake), bce_real(logits_fake)
 
     def d_loss(self, real, z, labels):
         with torch.no_grad():

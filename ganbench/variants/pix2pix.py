@@ -50,7 +50,7 @@ class Pix2Pix(Translator):
         return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
 
     def updates(self) -> list[Update]:
-        return [Update("G", "g_step", log="g_loss"), Update("D", "d_step", log="d_loss")]
+        return [Update("G", self.g_step, log="g_loss"), Update("D", self.d_step, log="d_loss")]
 
     # --- the losses, on tensors ----------------------------------------------------------------
     def g_loss(self, a: torch.Tensor, b: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

@@ -88,6 +88,8 @@ class SGAN(Variant):
     d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
     g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
 
+    shared_nets = False  # its networks are its own: --hp arch does not apply
+
     def build(self, spec: DataSpec):
         self.n_classes = spec.num_classes
         self.labelled = LabelledSubset(spec.num_classes, int(self.hp["labelled_per_class"]))

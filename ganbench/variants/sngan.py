@@ -20,7 +20,6 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.nets import default_pair
 from ganbench.nets.losses import hinge_fake, hinge_real
 from ganbench.nets.spectral import spectral_norm_all
 from ganbench.registry import register
@@ -35,7 +34,7 @@ class SNGAN(Variant):
     g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
 
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
-        G, D = default_pair(spec, self.latent_dim, d_norm="none")
+        G, D = self.shared_pair(spec, d_norm="none")
         return G, spectral_norm_all(D)
 
     def d_loss(self, real, z, labels):

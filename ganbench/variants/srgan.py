@@ -100,9 +100,9 @@ class WarmStartSR:
         w = float(self.hp[self.warm])
         # both G updates log to g_loss, so the column runs unbroken across the switch at w
         return [
-            Update("G", f"{self.warm}_step", stop=w, log="g_loss"),
-            Update("G", "g_step", start=w, log="g_loss"),
-            Update("D", "d_step", start=w, log="d_loss"),
+            Update("G", getattr(self, f"{self.warm}_step"), stop=w, log="g_loss"),
+            Update("G", self.g_step, start=w, log="g_loss"),
+            Update("D", self.d_step, start=w, log="d_loss"),
         ]
 
     def _batch(self, ctx: StepContext) -> tuple[torch.Tensor, torch.Tensor]:

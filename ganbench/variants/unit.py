@@ -107,9 +107,9 @@ class UNIT(Translator):
 
     def updates(self) -> list[Update]:
         return [
-            Update("G", "g_step", log="g_loss"),
-            Update("D_A", "d_a_step", log="d_a_loss"),
-            Update("D_B", "d_b_step", log="d_b_loss"),
+            Update("G", self.g_step, log="g_loss"),
+            Update("D_A", self.d_a_step, log="d_a_loss"),
+            Update("D_B", self.d_b_step, log="d_b_loss"),
         ]
 
     # --- the losses, on tensors ----------------------------------------------------------------

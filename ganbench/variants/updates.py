@@ -1,17 +1,30 @@
 """What one training step is made of: a variant's ordered updates, and what each update's loss sees.
 
-A variant declares `updates()`: e.g. GAN is [Update("D", "d_step", repeat="n_critic"),
-Update("G", "g_step")]; CycleGAN is [Update("G", ...), Update("D_A", ...), Update("D_B", ...)].
-The harness (ganbench.harness.train) runs them in order, every step: for each active update it calls the
-named loss method with a StepContext, then zero_grad / backward / step on that player's optimizer.
+A variant declares `updates()`: e.g. GAN is [Update("D", self.d_step, repeat=self.n_critic),
+Update("G", self.g_step)]; CycleGAN is [Update("G", ...), Update("D_A", ...), Update("D_B", ...)].
+The harness (ganbench.harness.train) runs them in order, every step: for each active update it calls
+its loss with a StepContext, then zero_grad / backward / step on that player's optimizer.
+
+A `Joint` update takes one loss per player from one shared forward pass and steps them together:
+every player's gradient is taken at the same parameters before any of them moves (the
+simultaneous update of GDPP's and PacGAN's released code, `--hp update=simultaneous`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+
+
+def in_window(step: int, total: int, every: int, start: float, stop: float) -> bool:
+    """On the steps where step % every == 0, inside start < step / total <= stop (fractions of
+    the budget; ESRGAN's L1-only warm-up is an update with stop=w, adversarial ones start=w)."""
+    if step % every:
+        return False
+    return start < step / total <= stop
 
 
 @dataclass(frozen=True)
@@ -19,38 +32,58 @@ class Update:
     """One entry of a step.
 
     player: the name of the optimizer it steps (a key of the variant's `players()`).
-    loss:   the name of a variant method (ctx: StepContext) -> scalar loss tensor.
-    repeat: how many times per step; an int or the name of a variant attribute ("n_critic").
-    every:  runs on the steps where step % every == 0 (lazy updates).
-    start, stop: active window as fractions of the budget, start < step / total <= stop
-            (ESRGAN's L1-only warm-up is an update with stop=w and adversarial ones with start=w).
-    log:    the loss's column in losses.csv (default: the loss method's name).
+    loss:   (ctx: StepContext) -> scalar loss tensor, usually a bound method of the variant.
+    repeat: how many times per step (a critic's n_critic).
+    every, start, stop: when it runs (in_window).
+    log:    the loss's column in losses.csv (default: the loss function's name).
     """
 
     player: str
-    loss: str
-    repeat: int | str = 1
+    loss: Callable[[StepContext], torch.Tensor]
+    repeat: int = 1
     every: int = 1
     start: float = 0.0
     stop: float = 1.0
     log: str = ""
 
+    def __post_init__(self) -> None:
+        if not callable(self.loss):
+            raise TypeError(f"Update({self.player!r}, ...): loss must be callable, not {self.loss!r}")
+
     @property
     def column(self) -> str:
-        return self.log or self.loss
+        return self.log or getattr(self.loss, "__name__", "loss")
+
+    @property
+    def players(self) -> tuple[str, ...]:
+        return (self.player,)
 
     def active(self, step: int, total: int) -> bool:
-        if step % self.every:
-            return False
-        return self.start < step / total <= self.stop
+        return in_window(step, total, self.every, self.start, self.stop)
 
-    def times(self, variant: Any) -> int:
-        return int(getattr(variant, self.repeat)) if isinstance(self.repeat, str) else self.repeat
+
+@dataclass(frozen=True)
+class Joint:
+    """One shared pass gives each player its loss; gradients at the same parameters, then every
+    player steps. losses(ctx) -> {player: loss}; `log` is (player, column) in stepping order."""
+
+    losses: Callable[[StepContext], dict[str, torch.Tensor]]
+    log: tuple[tuple[str, str], ...]
+    every: int = 1
+    start: float = 0.0
+    stop: float = 1.0
+
+    @property
+    def players(self) -> tuple[str, ...]:
+        return tuple(p for p, _ in self.log)
+
+    def active(self, step: int, total: int) -> bool:
+        return in_window(step, total, self.every, self.start, self.stop)
 
 
 @dataclass
 class StepContext:
-    """What a loss method may use: the data stream, the step, the device and the run's generator.
+    """What a loss may use: the data stream, the step, the device and the run's generator.
     `cache` is per-step scratch that updates of the same step share (e.g. fakes made by G and
     judged by both discriminators)."""
 

@@ -58,6 +58,8 @@ class VAEGAN(RemembersRealBatch, Variant):
     d_optim = OptimSpec("rmsprop", lr=3e-4)
     g_optim = OptimSpec("rmsprop", lr=3e-4)
 
+    shared_nets = False  # its networks are its own: --hp arch does not apply
+
     def build(self, spec: DataSpec):
         self.E = GaussianEncoder(spec, self.latent_dim)
         return base_generator(spec, self.latent_dim), base_discriminator(spec)

@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.nets import default_pair
 from ganbench.nets.losses import gradient_penalty, interpolate
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
@@ -41,6 +40,8 @@ class WGAN(_Critic):
             fake = self.generate(z)
         return self.wasserstein(real, fake)
 
+    after_d_step_elementwise = True  # clamp_ acts element-wise (batched seeds run it once)
+
     @torch.no_grad()
     def after_d_step(self) -> None:
         c = self.hp["clip"]
@@ -58,7 +59,7 @@ class WGANGP(_Critic):
     g_optim = OptimSpec("adam", lr=1e-4, betas=(0.0, 0.9))
 
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
-        return default_pair(spec, self.latent_dim, d_norm="layer")
+        return self.shared_pair(spec, d_norm="layer")
 
     def d_loss(self, real, z, labels):
         with torch.no_grad():

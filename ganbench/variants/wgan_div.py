@@ -16,7 +16,6 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.nets import default_pair
 from ganbench.nets.losses import input_gradient, interpolate
 from ganbench.registry import register
 from ganbench.variants.base import OptimSpec
@@ -37,7 +36,7 @@ class WGANDiv(_Critic):
     g_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))
 
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
-        return default_pair(spec, self.latent_dim, d_norm="layer")
+        return self.shared_pair(spec, d_norm="layer")
 
     def d_loss(self, real, z, labels):
         with torch.no_grad():

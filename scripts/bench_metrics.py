@@ -45,7 +45,6 @@ def main() -> int:
     from ganbench.core.config import get_preset
     from ganbench.core.seeding import make_generator, resolve_device, seed_everything
     from ganbench.data import get_dataset
-    from ganbench.harness.suite import make_sampler
     from ganbench.harness.train import train
     from ganbench.metrics.evaluate import draw
     from ganbench.metrics.features import extract, resolve_feature_space, to_uint8
@@ -75,7 +74,7 @@ def main() -> int:
     )
 
     def sampler():
-        return make_sampler(variant, device, make_generator(1, device))
+        return variant.typed_heads(device, make_generator(1, device)).generate
 
     def timed(fn):
         t = time.perf_counter()

@@ -109,7 +109,7 @@ def plain_loop(v: Variant, data, budget: Budget, device: torch.device, gen: torc
     v.to(device)
     if not _two_player(v):  # own players/updates: run them in order, nothing else
         stream = make_stream(data, budget.batch_size, gen, device)
-        opts = {name: spec.build(params) for name, (params, spec) in v.players().items()}
+        opts = {name: p.optim.build(v.parameters_of(name)) for name, p in v.players().items()}
         ctx = StepContext(stream, 0, budget.steps, device, gen, stream.batch_size)
         updates = v.updates()
         for step in range(1, budget.steps + 1):
@@ -117,8 +117,8 @@ def plain_loop(v: Variant, data, budget: Budget, device: torch.device, gen: torc
             ctx.cache.clear()
             for u in updates:
                 if u.active(step, budget.steps):
-                    for _ in range(u.times(v)):
-                        loss = getattr(v, u.loss)(ctx)
+                    for _ in range(u.repeat):
+                        loss = u.loss(ctx)
                         opts[u.player].zero_grad(set_to_none=True)
                         loss.backward()
                         opts[u.player].step()
@@ -236,16 +236,21 @@ def measure(
 def measure_eval(name: str, dataset: str, device: torch.device) -> float:
     """Seconds of what a standard run spends scoring: the curve (set-up + one checkpoint x the
     schedule's length) and one final evaluation, at the standard preset's sample counts."""
+    from ganbench.core.config import get_preset
     from ganbench.harness.curves import eval_schedule
-    from ganbench.harness.suite import _curve_recorder, plan_runs, score_variant
+    from ganbench.harness.run import curve_recorder
+    from ganbench.harness.suite import plan_runs
+    from ganbench.metrics.score import score
 
     (spec,) = plan_runs([name], [dataset], [0], PRESET, str(device))
     v, data = _build(name, dataset, device)
     t = time.perf_counter()
-    recorder = _curve_recorder(spec, v, data, device)
+    recorder = curve_recorder(spec, v, data, device)
     setup = time.perf_counter() - t
     checkpoint = timed(lambda: recorder(1), device)
-    final = timed(lambda: score_variant(v, data, spec, device, make_generator(1, device)), device)
+    sizes = get_preset(spec.preset).eval
+    heads = v.typed_heads(device, make_generator(1, device))
+    final = timed(lambda: score(heads, data, sizes, 0, spec.features, device), device)
     return setup + checkpoint * len(eval_schedule(spec.budget.steps)) + final
 
 

@@ -17,9 +17,10 @@ from ganbench.core.config import get_preset
 from ganbench.data import get_dataset
 from ganbench.harness.reference import (
     REFERENCE_VARIANT,
+    reference_heads,
     reference_names,
-    score_translation_reference,
 )
+from ganbench.metrics.score import score
 from ganbench.metrics.translation_suite import evaluate_translation
 
 DATASETS = ["edges2mnist", "mnist-sr4", "mnist-sr2", "mnist-inpaint-centre", "mnist-inpaint-random"]
@@ -47,7 +48,8 @@ def main() -> None:
             if row == "input unchanged":
                 ev = evaluate_translation(lambda a, mask: a, data, sizes, args.seed)
             else:
-                ev = score_translation_reference(row, data, sizes, args.seed, "auto", "cpu")
+                heads = reference_heads(row, data, args.seed, sizes)
+                ev = score(heads, data, sizes, args.seed, "auto", "cpu")
             cells = [f"{ev.metrics[c]:.4g}" if c in ev.metrics else "–" for c in COLUMNS]
             seconds = time.perf_counter() - t
             print(f"| {name} | {row} | " + " | ".join(cells) + f" | {seconds:.1f} |", flush=True)

@@ -26,7 +26,6 @@ from ganbench.harness.batched import (
     train_batched,
     train_members,
 )
-from ganbench.harness.suite import make_sampler
 from ganbench.harness.train import train
 from ganbench.metrics.evaluate import evaluate
 from ganbench.registry import get_variant
@@ -136,7 +135,7 @@ def test_members_agree_in_distribution_with_separate_runs():
     sizes = get_preset("smoke").eval
 
     def score(v, seed):
-        sampler = make_sampler(v, CPU, make_generator(seed + 1_000_003))
+        sampler = v.typed_heads(CPU, make_generator(seed + 1_000_003)).generate
         return evaluate(sampler, data, sizes, seed).metrics
 
     runs = train_batched("gan", data, seeds, budget, CPU)
@@ -222,7 +221,7 @@ def test_supported_variants_say_so():
         ("began", None, "points", "state outside G and D"),
         ("sngan", None, "points", "parametrizations"),
         ("sgan", None, "points", "torch.func.vmap"),
-        ("aae", None, "points", "overrides"),
+        ("aae", None, "points", "networks besides G and D"),
         ("unrolled-gan", None, "points", "after_d_step"),
         ("pacgan", {"arch": "pacgan-2d"}, "points", "batch norm"),
         ("gan", None, "image", "only 2-D points"),

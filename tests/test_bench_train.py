@@ -67,7 +67,7 @@ def test_plain_loop_runs_the_same_updates_as_the_harness(bench, rep):
     for loop in (bench.plain_loop, bench.harness_loop):
         v, data = bench._build(name, dataset, device)
         calls: list[str] = []
-        losses = ["d_loss", "g_loss"] if bench._two_player(v) else [u.loss for u in v.updates()]
+        losses = ["d_loss", "g_loss"] if bench._two_player(v) else [u.loss.__name__ for u in v.updates()]
         for loss in losses:
             real = getattr(v, loss)
             setattr(

@@ -58,7 +58,9 @@ def minute_per_run(tmp_out, monkeypatch):
 def trained(monkeypatch):
     """(variant, seed) of every call of the training loop in this process."""
     calls: list[tuple[str, int]] = []
-    real = suite.train
+    import ganbench.harness.run as run
+
+    real = run.train
 
     def counting(variant, data, *a, **k):
         import torch
@@ -66,7 +68,7 @@ def trained(monkeypatch):
         calls.append((variant.name, torch.initial_seed()))
         return real(variant, data, *a, **k)
 
-    monkeypatch.setattr(suite, "train", counting)
+    monkeypatch.setattr(run, "train", counting)
     return calls
 
 

@@ -32,12 +32,12 @@ def test_offline_without_weights_is_one_clear_error(offline_no_weights):
 def test_cli_exits_2_before_training_and_writes_nothing(
     offline_no_weights, tmp_path, monkeypatch, capsys
 ):
-    import ganbench.harness.suite
+    import ganbench.harness.run
 
     def no_training(*a, **k):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(ganbench.harness.suite, "train", no_training)
+    monkeypatch.setattr(ganbench.harness.run, "train", no_training)
     out = tmp_path / "out"
     code = main(
         [

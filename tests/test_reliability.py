@@ -129,10 +129,10 @@ def test_run_claimed_by_a_live_process_is_left_to_it(tmp_path, monkeypatch, caps
     (held / claims.CLAIM).write_text(json.dumps(other.__dict__))
 
     trained = []
-    import ganbench.harness.suite as suite
+    import ganbench.harness.run as run
 
-    real_train = suite.train
-    monkeypatch.setattr(suite, "train", lambda *a, **k: trained.append(a[1].spec.name) or
+    real_train = run.train
+    monkeypatch.setattr(run, "train", lambda *a, **k: trained.append(a[1].spec.name) or
                         real_train(*a, **k))  # fmt: skip
     monkeypatch.setattr(claims, "POLL_SECONDS", 0.01)
     waits = []

@@ -90,6 +90,35 @@ def test_pacgan_table1_pins_the_papers_setting():
         assert get_protocol(name).differences, name  # every protocol states its differences
 
 
+def test_veegan_table1_runs_gdpps_released_settings():
+    """Every setting the protocol states is the one its trials run with: each cell's variant,
+    built with the cell's hyper-parameters, has GDPP's networks, optimizer and (GAN) update."""
+    from ganbench.nets.gdpp_mlp import ORTHOGONAL_GAIN, GDPP2DDiscriminator, GDPP2DGenerator
+    from ganbench.reproduce.protocols import GDPP_HP, VEEGAN_BATCH, VEEGAN_STEPS
+
+    p = get_protocol("veegan-table1")
+    assert p.version == "2" and len(p.cells) == 6 and p.trials == 5
+    assert (VEEGAN_STEPS, VEEGAN_BATCH) == (25_000, 512)
+    assert GDPP_HP == {
+        "arch": "gdpp-2d", "latent_dim": 256, "d_lr": 1e-4, "g_lr": 1e-3,
+        "d_betas": (0.5, 0.999), "g_betas": (0.5, 0.999),
+    }
+    for c in p.cells:
+        assert c.batch_size == 512 and c.paper_steps == 25_000
+        v = get_variant(c.variant).cls(get_dataset(c.dataset).spec, **dict(c.hp))
+        for k, value in GDPP_HP.items():
+            assert v.hp[k] == value, (c.label, k)
+        assert (v.d_optim.lr, v.g_optim.lr) == (1e-4, 1e-3)
+        assert v.d_optim.betas == v.g_optim.betas == (0.5, 0.999)
+        assert isinstance(v.G, GDPP2DGenerator) and isinstance(v.D, GDPP2DDiscriminator)
+        assert v.G.net[0][0].in_features == 256
+        assert v.hp["update"] == ("simultaneous" if c.label == "GAN" else "alternating")
+        assert (c.label, v.n_critic) != ("WGAN-GP", 1)
+        assert f"arch={v.hp['arch']}" in p.networks and f"{v.g_optim.lr:g}" in p.optimizer
+    w = GDPP2DGenerator(256).net[0][0].weight  # orthogonal with gain 1.4: W W^T = 1.4^2 I
+    torch.testing.assert_close(w @ w.T, ORTHOGONAL_GAIN**2 * torch.eye(128), atol=1e-4, rtol=0)
+
+
 def test_stacked_mnist_protocol_uses_the_full_mnist():
     p = get_protocol("stacked-mnist")
     assert {c.dataset for c in p.cells} == {"stacked-mnist-full"}
@@ -161,7 +190,7 @@ def test_pacgan_arch_on_the_variant():
     assert not isinstance(get_variant("pacgan").cls(spec).G, PacGAN2DGenerator)  # default arch
     with pytest.raises(HyperParameterError, match="arch"):
         get_variant("pacgan").cls(spec, arch="nope")
-    with pytest.raises(HyperParameterError, match="2-D points"):
+    with pytest.raises(HyperParameterError, match="built for points data"):
         get_variant("pacgan").cls(get_dataset("mnist").spec, arch="pacgan-2d")
 
 

@@ -13,7 +13,7 @@ from torch import nn
 from ganbench.core.config import Budget
 from ganbench.core.hparams import HyperParameterError
 from ganbench.data.base import Dataset, DataSpec
-from ganbench.harness.suite import history_csv
+from ganbench.harness.run import history_csv
 from ganbench.harness.train import train
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.replay import ReplayBuffer
@@ -33,6 +33,12 @@ class Fn(nn.Module):
 
     def forward(self, *args):
         return self.fn(*args)
+
+
+def put(v, **nets) -> None:
+    """Replace a variant's nets by name (the attributes are the nets)."""
+    for key, net in nets.items():
+        setattr(v, key, net)
 
 
 def sp(x: float) -> float:
@@ -90,7 +96,7 @@ A_VALS, B_VALS = A.flatten().tolist(), B.flatten().tolist()
 
 def test_pix2pix_losses_by_hand():
     v = build("pix2pix")
-    v.nets["D"] = Fn(lambda x, cond: 2 * x + cond)  # a "patch map" the size of the image
+    v.D = Fn(lambda x, cond: 2 * x + cond)  # a "patch map" the size of the image
     fake = 0.5 * A
     f_vals = fake.flatten().tolist()
     # G: E[(D(a, G(a)) - 1)²] + 100 E|G(a) - b|
@@ -106,7 +112,7 @@ def test_pix2pix_losses_by_hand():
 
 def test_pix2pix_l1_weight_is_the_hp():
     v = build("pix2pix", l1_weight=3.0)
-    v.nets["D"] = Fn(lambda x, cond: torch.ones_like(x))  # adversarial term 0
+    v.D = Fn(lambda x, cond: torch.ones_like(x))  # adversarial term 0
     fake = 0.5 * A
     l1 = mean([abs(0.5 * a - b) for a, b in zip(A_VALS, B_VALS, strict=True)])
     assert v.g_loss(A, B, fake).item() == pytest.approx(3.0 * l1, rel=1e-6)
@@ -124,7 +130,7 @@ def test_pix2pix_discriminator_is_conditional_on_the_source():
 
 def test_cyclegan_gan_cycle_and_identity_terms_by_hand():
     v = build("cyclegan")
-    v.nets.update(
+    put(v,
         G_AB=Fn(lambda x: 2 * x), G_BA=Fn(lambda x: x), D_A=Fn(lambda x: x), D_B=Fn(lambda x: x)
     )
     loss, fake_a, fake_b = v.g_loss(A, B)
@@ -145,7 +151,7 @@ def test_cyclegan_gan_cycle_and_identity_terms_by_hand():
 
 def test_cyclegan_weights_are_the_hps():
     v = build("cyclegan", cycle_weight=1.0, identity_weight=0.0)
-    v.nets.update(
+    put(v,
         G_AB=Fn(lambda x: 2 * x), G_BA=Fn(lambda x: x), D_A=Fn(lambda x: x), D_B=Fn(lambda x: x)
     )
     loss, _, _ = v.g_loss(A, B)
@@ -218,7 +224,7 @@ def test_replay_buffer_rejects_empty():
 
 def test_discogan_losses_by_hand():
     v = build("discogan")
-    v.nets.update(
+    put(v,
         G_AB=Fn(lambda x: 2 * x), G_BA=Fn(lambda x: x), D_A=Fn(lambda x: x), D_B=Fn(lambda x: x)
     )
     loss, fake_a, fake_b = v.g_loss(A, B)
@@ -270,7 +276,7 @@ def test_dualgan_gradient_penalty_by_hand():
 
 def test_dualgan_generator_loss_by_hand():
     v = build("dualgan")
-    v.nets.update(
+    put(v,
         G_AB=Fn(lambda x: 2 * x), G_BA=Fn(lambda x: x), D_A=Fn(lambda x: x), D_B=Fn(lambda x: x)
     )
     loss = v.g_loss(A, B)
@@ -297,7 +303,7 @@ def test_dualgan_runs_n_critic_critic_updates_per_step():
     v = build("dualgan", n_critic=2)
     assert v.n_critic == 2
     d_update = next(u for u in v.updates() if u.player == "D")
-    assert d_update.times(v) == 2 and v.updates()[0].player == "D"
+    assert d_update.repeat == 2 and v.updates()[0].player == "D"
 
 
 # --- UNIT ------------------------------------------------------------------------------------
@@ -312,7 +318,7 @@ def test_unit_kl_term():
 
 def test_unit_losses_by_hand():
     v = build("unit")
-    v.nets.update(
+    put(v,
         E_A=Fn(lambda x: x),
         E_B=Fn(lambda x: x),
         G_A=Fn(lambda z: z),
@@ -342,7 +348,7 @@ def test_unit_shares_the_last_encoder_and_first_decoder_blocks_once_in_the_optim
     v = build("unit")
     assert v.E_A.shared is v.E_B.shared and v.G_A.shared is v.G_B.shared
     assert v.E_A.own is not v.E_B.own
-    params = list(v.players()["G"][0])
+    params = v.parameters_of("G")
     assert len(params) == len({id(p) for p in params})
     every = {id(p) for m in (v.E_A, v.E_B, v.G_A, v.G_B) for p in m.parameters()}
     assert {id(p) for p in params} == every
@@ -421,8 +427,8 @@ def test_every_default_is_a_settable_hp_and_lr_betas_reach_the_optimizers(name):
     known = info.cls.known_hparams("translation")
     assert set(known) == set(defaults)
     v = build(name, lr=1e-3, betas=(0.9, 0.99))
-    for params, spec in v.players().values():
-        opt = spec.build(params)
+    for name_, player in v.players().items():
+        opt = player.optim.build(v.parameters_of(name_))
         assert opt.defaults["lr"] == 1e-3 and opt.defaults["betas"] == (0.9, 0.99)
     for key, value in defaults.items():
         if isinstance(value, float):

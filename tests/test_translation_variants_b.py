@@ -198,8 +198,8 @@ def test_context_encoder_losses_by_hand():
     b[1] = -1.0
     mask = data.train_mask[:2]
     a = torch.where(mask > 0.5, torch.zeros_like(b), b)
-    v.nets["G"] = const_g(0.5)
-    v.nets["D"] = Fn(image_mean)
+    v.G = const_g(0.5)
+    v.D = Fn(image_mean)
     ctx = ctx_for(Pair(a, b, mask))
     # hole patches: real 1 / -1, predicted 0.5; L_rec = mean (0.5 - b)² = (0.25 + 2.25) / 2
     rec = (0.25 + 2.25) / 2
@@ -217,7 +217,7 @@ def test_context_encoder_d_sees_only_the_patch():
     data = data_for("context-encoder")
     v = build("context-encoder", data)
     seen = []
-    v.nets["D"] = Fn(lambda x: (seen.append(tuple(x.shape)), image_mean(x))[1])
+    v.D = Fn(lambda x: (seen.append(tuple(x.shape)), image_mean(x))[1])
     batch = Pair(data.train_source[:3], data.train[:3], data.train_mask[:3])
     v.g_step(ctx := ctx_for(batch))
     v.d_step(ctx)
@@ -240,8 +240,8 @@ def test_ccgan_losses_by_hand(d_input):
         got["extra"] = extra
         return torch.full_like(x, 0.25)
 
-    v.nets["G"] = Fn(g)
-    v.nets["D"] = Fn(image_mean)
+    v.G = Fn(g)
+    v.D = Fn(image_mean)
     ctx = ctx_for(Pair(a, b, mask))
     # x_G: 1 outside the hole, 0.25 in its 49 of 784 pixels; the raw output is 0.25 everywhere
     m = (784 - 49 + 49 * 0.25) / 784 if d_input == "completed" else 0.25
@@ -273,8 +273,8 @@ def sr_batch() -> Pair:
 @pytest.mark.parametrize("content", ["perceptual", "mse"])
 def test_srgan_losses_by_hand(content):
     v = build("srgan", content=content, content_weight=2.0, adv_weight=0.1)
-    v.nets["G"] = const_g(0.2)
-    v.nets["D"] = Fn(image_mean)
+    v.G = const_g(0.2)
+    v.D = Fn(image_mean)
     ctx = ctx_for(sr_batch())
     # content: the stub feature net is the identity with squared error, so both forms give
     # mean (0.2 - b)² = (0.64 + 0.04) / 2
@@ -292,8 +292,8 @@ def test_srgan_losses_by_hand(content):
 def test_srgan_perceptual_content_goes_through_the_feature_net():
     v = build("srgan", adv_weight=0.0)
     v.content_net = Fn(lambda x: 3 * x)  # a "feature net" that triples
-    v.nets["G"] = const_g(0.2)
-    v.nets["D"] = Fn(lambda x: torch.zeros(len(x)))
+    v.G = const_g(0.2)
+    v.D = Fn(lambda x: torch.zeros(len(x)))
     loss = v.g_step(ctx_for(sr_batch()))
     assert loss.item() == pytest.approx(9 * (0.64 + 0.04) / 2, rel=1e-6)
 
@@ -327,8 +327,8 @@ def test_srgan_rejects_unknown_content():
 
 def test_esrgan_losses_by_hand():
     v = build("esrgan", perceptual_weight=0.5, adv_weight=0.2, pixel_weight=0.3)
-    v.nets["G"] = const_g(0.2)
-    v.nets["D"] = Fn(image_mean)
+    v.G = const_g(0.2)
+    v.D = Fn(image_mean)
     ctx = ctx_for(sr_batch())
     c_r, c_f = [1.0, 0.0], [0.2, 0.2]  # critic logits: real images 1 and 0, fakes 0.2
     mr, mf = sum(c_r) / 2, sum(c_f) / 2
@@ -364,7 +364,7 @@ def test_esrgan_content_is_l1_of_maps_before_the_activation():
 
 def test_esrgan_warmup_window_as_updates():
     v = build("esrgan", warmup=0.25)
-    ups = {u.loss: u for u in v.updates()}
+    ups = {u.loss.__name__: u for u in v.updates()}
     total = 8
     for step in range(1, total + 1):
         warm = step <= 2  # w x budget = 2 steps
@@ -441,7 +441,8 @@ def test_every_default_is_a_settable_hp(name):
         build(name, data, no_such_key=1.0)
     hp = parse_hp(["lr=0.001", "betas=(0.1,0.2)"])
     v = build(name, data, **hp)
-    for _params, opt in v.players().values():
+    for player in v.players().values():
+        opt = player.optim
         assert opt.lr == 0.001 and opt.betas == (0.1, 0.2)
 
 

@@ -81,6 +81,15 @@ def betas() -> Rule:
     )
 
 
+def fraction() -> Rule:
+    return Rule(lambda v: _number(v) and 0 < v <= 1, "a number in (0, 1]")
+
+
+def optional(rule: Rule) -> Rule:
+    """The rule, or None (the setting off)."""
+    return Rule(lambda v: v is None or rule.ok(v), f"{rule.expects}, or None")
+
+
 def one_of(*choices: Any) -> Rule:
     return Rule(lambda v: v in choices, "one of " + ", ".join(map(repr, choices)))
 

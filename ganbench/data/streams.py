@@ -37,6 +37,14 @@ class BatchStream:
         idx = self.indices()
         return self.x[idx], (None if self.y is None else self.y[idx])
 
+    def state_dict(self) -> dict:
+        """Where the stream is (its permutation and position), for a resumed run."""
+        return {"order": self._order.cpu(), "pos": self._pos}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._order = state["order"].to(self.x.device)
+        self._pos = int(state["pos"])
+
 
 @dataclass
 class Pair:
@@ -68,6 +76,14 @@ class PairStream:
         ia = self._sa.indices()
         ib = ia if self.paired else self._sb.indices()
         return Pair(self.a[ia], self.b[ib], None if self.mask is None else self.mask[ia])
+
+    def state_dict(self) -> dict:
+        return {"a": self._sa.state_dict(), "b": self._sb.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._sa.load_state_dict(state["a"])
+        if not self.paired:
+            self._sb.load_state_dict(state["b"])
 
 
 def make_stream(

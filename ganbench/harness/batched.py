@@ -102,10 +102,10 @@ class MemberRun:
 
 def _static_reason(cls: type, spec: DataSpec) -> str:
     """Why `cls` cannot be batched on `spec` from its class alone ('' when nothing is known)."""
+    if isinstance(cls, type) and issubclass(cls, Translator):
+        return "translation variants (Translator) have their own players and updates"
     if not isinstance(cls, type) or not issubclass(cls, Variant):
         return f"{cls!r} is not a Variant class"
-    if issubclass(cls, Translator):
-        return "translation variants (Translator) have their own players and updates"
     if spec.kind != "points":
         return f"only 2-D points data are batched, not {spec.kind} data like {spec.name!r}"
     for name in _BASE_STEP:
@@ -118,6 +118,12 @@ def _static_reason(cls: type, spec: DataSpec) -> str:
 
 def _instance_reason(v: Variant) -> str:
     """Why this built variant cannot be batched ('' when nothing is found)."""
+    if set(v.nets) != {"G", "D"} or v.g_nets != ("G",):
+        return f"it has networks besides G and D ({', '.join(sorted(v.nets))})"
+    if v.hp.get("ema_half_life"):
+        return "it keeps an EMA of its generator, which batched training does not keep"
+    if v.schedule() is not None:
+        return "its step changes with a schedule (phases)"
     for net_name, net in (("G", v.G), ("D", v.D)):
         for m in net.modules():
             if isinstance(m, nn.modules.batchnorm._BatchNorm):
@@ -131,7 +137,7 @@ def _instance_reason(v: Variant) -> str:
                     "power-iteration buffers update in place"
                 )
     for key, value in vars(v).items():  # state the stacked networks would not carry
-        if key in ("G", "D", "logs", "oracle"):
+        if key in ("G", "D", "logs", "oracle", "nets", "averaged"):
             continue
         if isinstance(value, (torch.Tensor, nn.Module)):
             return f"it keeps state outside G and D ({key!r})"

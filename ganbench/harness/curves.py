@@ -57,7 +57,6 @@ from ganbench.metrics.modes import mixture_coverage
 CURVE_POINTS = 2500  # VEEGAN / PacGAN evaluation size, as the final 2-D evaluation
 CURVE_GEN = 500  # generated images per checkpoint
 CURVE_REAL = 500  # fixed held-out subset (metrics/image_suite.real_subset, seed 0)
-EVAL_SEED_OFFSET = 2_000_003  # the curve's noise generator: spec.seed + this, re-seeded each time
 MIN_LOG_POINTS = 10
 FINAL_FRACTIONS = (0.5, 0.625, 0.75, 0.875, 1.0)
 

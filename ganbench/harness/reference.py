@@ -25,9 +25,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ganbench import __version__
+from ganbench.core.heads import Heads
 from ganbench.core.io import read_result, write_json_atomic, write_text_atomic
 from ganbench.core.log import info, warn
+from ganbench.core.runrecord import base_row, run_folder
 from ganbench.results.references import (
     REFERENCE_LABEL,
     REFERENCE_ORIGIN,
@@ -35,12 +36,9 @@ from ganbench.results.references import (
     reference_label,
 )
 
-# Mirrors suite.RUNS_DIR (not imported: the suite calls this module, never the other way round)
-RUNS_DIR = "runs"
-
 
 def reference_folder(out: Path, dataset: str, seed: int, variant: str = REFERENCE_VARIANT) -> Path:
-    return Path(out) / RUNS_DIR / variant / dataset / f"seed{int(seed)}"
+    return run_folder(out, variant, dataset, seed)
 
 
 def reference_sampler(data, seed: int, n_real: int | None = None):
@@ -106,25 +104,12 @@ def score_reference(
     from ganbench.core.config import get_preset
     from ganbench.core.seeding import seed_everything
     from ganbench.data import get_dataset
-    from ganbench.metrics.evaluate import evaluate
+    from ganbench.metrics.score import score
 
-    row: dict[str, Any] = {
-        "variant": variant,
-        "dataset": dataset,
-        "seed": int(seed),
-        "preset": preset,
-        "steps": 0,
-        "batch_size": 0,
-        "wall_seconds": 0.0,
-        "device": str(device),
-        "status": "failed",
-        "features": "",
-        "ganbench_version": __version__,
-        "budget_steps": 0,
-        "family": REFERENCE_ORIGIN,
-        "origin": REFERENCE_ORIGIN,
-        "hp": "",
-    }
+    row = base_row(
+        variant, dataset, seed, preset, str(device),
+        budget_steps=0, family=REFERENCE_ORIGIN, origin=REFERENCE_ORIGIN, hp="",
+    )  # fmt: skip
     start, ev, tb = time.perf_counter(), None, ""
     dev = torch.device(device)
     threads = torch.get_num_threads()
@@ -134,11 +119,7 @@ def score_reference(
         seed_everything(int(seed))
         data = get_dataset(dataset)
         sizes = get_preset(preset).eval
-        if data.spec.task == "translation":
-            ev = score_translation_reference(variant, data, sizes, int(seed), features, dev)
-        else:
-            sampler = reference_sampler(data, seed, sizes.n_real_image)
-            ev = evaluate(sampler, data, sizes, int(seed), features, dev)
+        ev = score(reference_heads(variant, data, seed, sizes), data, sizes, int(seed), features, dev)
         row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
         row.update(eval_seconds=round(time.perf_counter() - start, 3), status="ok")
     except Exception as exc:  # a reference that cannot be scored is a row, not a crash
@@ -344,13 +325,13 @@ def baseline_translator(variant: str, data) -> Callable:
     raise ValueError(f"unknown reference row {variant!r} for translation data")
 
 
-def score_translation_reference(variant: str, data, sizes, seed: int, features: str, device):
-    """The Evaluation of reference row `variant` on translation data: its translator through
-    metrics.translation_suite.evaluate_translation, as a trained variant's translate head is."""
-    from ganbench.metrics.translation_suite import evaluate_translation
-
-    translate = baseline_translator(variant, data)
-    return evaluate_translation(translate, data, sizes, seed, features, device)
+def reference_heads(variant: str, data, seed: int, sizes) -> Heads:
+    """What a reference row is scored through, as a trained variant's heads are: the held-out
+    real data (or the true mixture) as `generate`; on translation data the ground truth or a
+    classical baseline as `translate`."""
+    if data.spec.task == "translation":
+        return Heads(translate=baseline_translator(variant, data))
+    return Heads(generate=reference_sampler(data, seed, sizes.n_real_image))
 
 
 def _save_translation_picture(triplets, variant: str, dataset: str, seed: int, folder) -> None:

@@ -17,18 +17,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from ganbench.core.config import Budget
-from ganbench.core.seeding import rng_untouched
+from ganbench.core.seeding import global_rng_state, rng_untouched, set_global_rng_state
 from ganbench.data.base import Dataset
 from ganbench.data.streams import BatchStream, make_stream
-from ganbench.variants.base import Variant
-from ganbench.variants.updates import Joint, StepContext
+from ganbench.harness.ema import Averager
+from ganbench.variants.base import Model
+from ganbench.variants.updates import Joint, StepContext, Update
 
 __all__ = [
-    "BatchStream", "TrainResult", "append_log_row", "isolated_call", "joint_update", "train"
+    "BatchStream",
+    "TrainResult",
+    "append_log_row",
+    "build_optimizers",
+    "isolated_call",
+    "joint_update",
+    "train",
+    "train_state",
 ]
 
 
@@ -45,7 +54,7 @@ class TrainResult:
 ProgressFn = Callable[[int, int], None]
 
 
-def isolated_call(variant: Variant, fn: Callable[[], None]) -> None:
+def isolated_call(variant: Model, fn: Callable[[], None]) -> None:
     """Run fn() so that the training that follows cannot tell it ran: no autograd, RNG states,
     module modes and buffers (BN running stats, which a module left in train mode would update)
     put back as they were."""
@@ -64,21 +73,18 @@ def isolated_call(variant: Variant, fn: Callable[[], None]) -> None:
 
 
 def joint_update(
-    variant: Variant,
-    u: Joint,
-    ctx: StepContext,
-    params: dict[str, list[torch.nn.Parameter]],
-    optimizers: dict[str, torch.optim.Optimizer],
+    variant: Model, u: Joint, ctx: StepContext, optimizers: dict[str, torch.optim.Optimizer]
 ) -> dict[str, torch.Tensor]:
     """A simultaneous update: each player's gradient of its own loss, all taken before any
     player steps; then every player steps. Returns the losses by column."""
     losses = u.losses(ctx)
     players = u.players
     for i, player in enumerate(players):
+        params = variant.parameters_of(player)
         grads = torch.autograd.grad(
-            losses[player], params[player], retain_graph=i < len(players) - 1, allow_unused=True
+            losses[player], params, retain_graph=i < len(players) - 1, allow_unused=True
         )
-        for p, g in zip(params[player], grads, strict=True):
+        for p, g in zip(params, grads, strict=True):
             p.grad = g
     for player in players:
         optimizers[player].step()
@@ -109,8 +115,36 @@ def append_log_row(
     return bad_steps
 
 
+def build_optimizers(variant: Model, updates: list) -> dict[str, torch.optim.Optimizer]:
+    """One optimizer per player over its nets' parameters; a player with a lazy update gets the
+    StyleGAN2 correction of its optimizer (OptimSpec.lazy)."""
+    players = variant.players()
+    for u in updates:
+        for player in u.players:
+            if player not in players:
+                raise ValueError(
+                    f"{variant.name}: an update steps player {player!r}, which is not one of "
+                    f"its players ({', '.join(players)})"
+                )
+    lazy = {u.player: u.every for u in updates if isinstance(u, Update) and u.lazy}
+    optimizers = {}
+    for name, player in players.items():
+        spec = player.optim.lazy(lazy[name]) if name in lazy else player.optim
+        optimizers[name] = spec.build(variant.parameters_of(name))
+    return optimizers
+
+
+def make_averager(variant: Model) -> Averager | None:
+    """The EMA of the variant's ema_nets when its ema_half_life > 0 (ganbench/harness/ema.py)."""
+    half_life = variant.hp.get("ema_half_life") or 0
+    if not half_life or not variant.ema_nets:
+        return None
+    nets = {k: variant.nets[k] for k in variant.ema_nets}
+    return Averager(nets, half_life, variant.hp.get("ema_rampup"))
+
+
 def train(
-    variant: Variant,
+    variant: Model,
     data: Dataset,
     budget: Budget,
     device: torch.device,
@@ -119,25 +153,26 @@ def train(
     progress: ProgressFn | None = None,
     checkpoints: Sequence[int] = (),
     on_checkpoint: Callable[[int], None] | None = None,
+    resume: dict[str, Any] | None = None,
+    save_state: Callable[[dict[str, Any]], None] | None = None,
+    save_every: int | None = None,
 ) -> TrainResult:
     """Train `variant` on `data.train` for `budget`; returns the loss history and what stopped it.
 
-    on_checkpoint(step) runs after the generator update of every step in `checkpoints`, isolated
-    from training (see isolated_call); its time is in `checkpoint_seconds`, not `wall_seconds`."""
+    on_checkpoint(step) runs after the updates of every step in `checkpoints`, isolated from
+    training (see isolated_call); its time is in `checkpoint_seconds`, not `wall_seconds`.
+    save_state(state) is called at the first log row after every `save_every` steps with the
+    whole training state (TrainState); `resume=state` continues from it exactly as the run
+    would have gone on (the same networks, optimizers, EMA, RNGs and data order)."""
     variant.to(device)
     for m in variant.modules().values():
         m.train()
     stream = make_stream(data, budget.batch_size, generator, device)
-    params = {name: list(p) for name, (p, _) in variant.players().items()}
-    optimizers = {name: spec.build(params[name]) for name, (_, spec) in variant.players().items()}
     updates = variant.updates()
-    for u in updates:
-        for player in u.players:
-            if player not in optimizers:
-                raise ValueError(
-                    f"{variant.name}: an update steps player {player!r}, which is not one of "
-                    f"its players ({', '.join(optimizers)})"
-                )
+    optimizers = build_optimizers(variant, updates)
+    averager = make_averager(variant)
+    variant.averaged = averager.copies if averager else {}
+    schedule = variant.schedule()
     ctx = StepContext(stream, 0, budget.steps, device, generator, stream.batch_size)
 
     # column -> [(step, loss)]: an update outside its window logs nothing that step
@@ -145,7 +180,13 @@ def train(
     step_losses: dict[str, torch.Tensor] = {}
     history: dict[str, list[float]] = {"step": []}
     result = TrainResult(0, 0.0, history=history)
+    first = 1
+    if resume is not None:
+        first = load_train_state(resume, variant, optimizers, averager, stream, generator) + 1
+        history.update({k: list(v) for k, v in resume["history"].items()})
+        result.steps_done = first - 1
     at = set(checkpoints) if on_checkpoint is not None else set()
+    last_saved = first - 1
     start = time.perf_counter()
 
     def flush(upto_step: int) -> bool:
@@ -161,23 +202,27 @@ def train(
             return True
         return False
 
-    for step in range(1, budget.steps + 1):
+    for step in range(first, budget.steps + 1):
         ctx.step = step
         ctx.cache.clear()
+        if schedule is not None:
+            variant.on_phase(schedule.at(step, budget.steps))
         for u in updates:
             if not u.active(step, budget.steps):
                 continue
             if isinstance(u, Joint):
-                step_losses.update(joint_update(variant, u, ctx, params, optimizers))
+                step_losses.update(joint_update(variant, u, ctx, optimizers))
                 continue
             opt = optimizers[u.player]
             for _ in range(u.repeat):
                 loss = u.loss(ctx)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss * u.every if u.lazy else loss).backward()
                 opt.step()
                 variant.after_update(u.player)
             step_losses[u.column] = loss.detach()
+        if averager is not None:
+            averager.update(stream.batch_size)
         if step in at:
             t = time.perf_counter()
             isolated_call(variant, lambda: on_checkpoint(step))  # noqa: B023 (called at once)
@@ -195,6 +240,9 @@ def train(
                 break
             if progress is not None:
                 progress(step, budget.steps)
+            if save_state is not None and save_every and step - last_saved >= save_every:
+                save_state(train_state(step, variant, optimizers, averager, stream, generator, history))
+                last_saved = step
             elapsed = time.perf_counter() - start - result.checkpoint_seconds
             # the cap "bites" only when it stops training before the budget's last step
             if (
@@ -206,3 +254,50 @@ def train(
                 break
     result.wall_seconds = time.perf_counter() - start - result.checkpoint_seconds
     return result
+
+
+def train_state(
+    step: int,
+    variant: Model,
+    optimizers: dict[str, torch.optim.Optimizer],
+    averager: Averager | None,
+    stream: Any,
+    generator: torch.Generator,
+    history: dict[str, list[float]],
+) -> dict[str, Any]:
+    """Everything a run needs to go on after `step` as if it had never stopped (saved at a log
+    row, so no loss is pending): nets, optimizers, EMA, the variant's own state, the data order,
+    the run's generator and the global RNGs (some losses draw from them)."""
+    return {
+        "step": step,
+        "nets": {k: m.state_dict() for k, m in variant.nets.items()},
+        "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+        "ema": averager.state_dict() if averager else None,
+        "variant": variant.extra_state(),
+        "stream": stream.state_dict(),
+        "generator": generator.get_state(),
+        "rng": global_rng_state(),
+        "history": {k: list(v) for k, v in history.items()},
+    }
+
+
+def load_train_state(
+    state: dict[str, Any],
+    variant: Model,
+    optimizers: dict[str, torch.optim.Optimizer],
+    averager: Averager | None,
+    stream: Any,
+    generator: torch.Generator,
+) -> int:
+    """Put a run back where train_state left it; returns the step it had done."""
+    for k, sd in state["nets"].items():
+        variant.nets[k].load_state_dict(sd)
+    for k, sd in state["optimizers"].items():
+        optimizers[k].load_state_dict(sd)
+    if averager is not None and state["ema"] is not None:
+        averager.load_state_dict(state["ema"])
+    variant.load_extra_state(state["variant"])
+    stream.load_state_dict(state["stream"])
+    generator.set_state(state["generator"])
+    set_global_rng_state(state["rng"])
+    return int(state["step"])

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganbench import __version__
 from ganbench.core.config import get_preset
 from ganbench.core.errors import GanbenchError
+from ganbench.core.heads import Heads
 from ganbench.core.io import write_json_atomic, write_text_atomic
 from ganbench.core.log import info, stage, warn
+from ganbench.core.runrecord import FINAL_EVAL_SEED_OFFSET, base_row, run_folder
 from ganbench.core.seeding import make_generator, resolve_device, seed_everything
 from ganbench.data import get_dataset
 from ganbench.data.registry import check_dataset_name
@@ -38,21 +39,7 @@ class EvalOutcome:
 
 
 def _row(name: str, dataset: str, seed: int, preset: str, device: str) -> dict[str, Any]:
-    return {
-        "variant": name,
-        "dataset": dataset,
-        "seed": seed,
-        "preset": preset,
-        "steps": 0,
-        "batch_size": 0,
-        "wall_seconds": 0.0,
-        "device": device,
-        "status": "failed",
-        "features": "",
-        "ganbench_version": __version__,
-        "family": "external",
-        "origin": "external",
-    }
+    return base_row(name, dataset, seed, preset, device, family="external", origin="external")
 
 
 def _check_task(dataset: str, role: str) -> Any:
@@ -114,7 +101,7 @@ def _run_seeds(
     rows: list[dict[str, Any]] = []
     hung: str | None = None
     for seed in seeds:
-        folder = out / "runs" / name / dataset / f"seed{seed}"
+        folder = run_folder(out, name, dataset, seed)
         row = _row(name, dataset, int(seed), preset, str(dev))
         start = time.perf_counter()
         tb = ""
@@ -165,7 +152,7 @@ def evaluate_generator(
 ) -> EvalOutcome:
     """Score a plug-in generator on `dataset` per seed; every seed leaves a result.json under
     out/runs/<name>/<dataset>/seed<k>/ (status ok, or failed with the reason)."""
-    from ganbench.metrics.evaluate import evaluate
+    from ganbench.metrics.score import score
     from ganbench.plugins.generators import adapt, make_checked_sampler
     from ganbench.results.pictures import save_samples_picture
 
@@ -179,12 +166,12 @@ def evaluate_generator(
     obj, load_error = _load(target, timeout, "generator", name, generator)
 
     def score_seed(seed: int, folder: Path, row: dict[str, Any]) -> None:
-        gen = make_generator(seed + 1_000_003, dev)  # the same evaluation noise as run
+        gen = make_generator(seed + FINAL_EVAL_SEED_OFFSET, dev)  # the same noise as run
         adapted = adapt(obj, data.spec, dev, gen, latent_dim, timeout)
         stage(f"{name} {dataset} seed{seed}: evaluating ({adapted.notes[0]})")
         sampler = make_checked_sampler(adapted, data.spec, timeout, name)
         t = time.perf_counter()
-        ev = evaluate(sampler, data, sizes, seed, features, dev)
+        ev = score(Heads(generate=sampler), data, sizes, seed, features, dev)
         row.update(
             ev.metrics,
             features=ev.features,
@@ -227,7 +214,7 @@ def evaluate_translator(
     """Score a plug-in translator on translation `dataset` per seed with evaluate_translation (the
     evaluator of trained translators); every seed leaves a result.json and the input / output /
     truth picture under out/runs/<name>/<dataset>/seed<k>/."""
-    from ganbench.metrics.translation_suite import evaluate_translation
+    from ganbench.metrics.score import score
     from ganbench.plugins.translators import adapt_translator, make_checked_translator
     from ganbench.results.pictures import save_samples_picture, translation_strip
 
@@ -245,7 +232,8 @@ def evaluate_translator(
         stage(f"{name} {dataset} seed{seed}: evaluating ({'; '.join(adapted.notes)})")
         translate, back = make_checked_translator(adapted, data.spec, timeout, name)
         t = time.perf_counter()
-        ev = evaluate_translation(translate, data, sizes, seed, features, dev, translate_back=back)
+        heads = Heads(translate=translate, translate_back=back)
+        ev = score(heads, data, sizes, seed, features, dev)
         row.update(
             ev.metrics,
             features=ev.features,

@@ -23,6 +23,7 @@ from ganbench.core.io import write_json_atomic, write_text_atomic
 from ganbench.harness.suite import (
     RunSpec,
     check_max_minutes,
+    check_resume,
     load_done,
     plan_runs,
     resolve_jobs,
@@ -116,16 +117,6 @@ def _check_scorable(protocol: Protocol) -> None:
                 f"protocol {protocol.name!r} counts modes on {d!r}, which the project feature "
                 f"network does not cover yet (it covers {', '.join(PROJECT_DATASETS)}); "
                 "add it to PROJECT_DATASETS in ganbench/metrics/features.py"
-            )
-
-
-def _check_same_budget(specs: list[RunSpec], out: Path) -> None:
-    for s in specs:
-        row = load_done(s.folder(out))
-        if row is not None and row.get("budget_steps") != s.budget.steps:
-            raise GanbenchError(
-                f"{s.folder(out)} holds a trial trained for {row.get('budget_steps')} steps, but "
-                f"this --scale asks for {s.budget.steps}; give another --out for another scale"
             )
 
 
@@ -284,7 +275,7 @@ def reproduce(
     check_max_minutes(max_minutes)
     planned = plan_protocol(protocol, trials, scale, device, datasets)
     specs = [s for _, cell_specs in planned for s in cell_specs]
-    _check_same_budget(specs, out)
+    check_resume(specs, out)  # another --scale is another budget: refused before writing
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "protocol.json", asdict(protocol))
     ran, failed = run_trials(

@@ -12,21 +12,9 @@ from scipy import stats
 
 from ganbench.core.io import CorruptFileError, read_json, write_text_atomic
 from ganbench.core.log import warn
+from ganbench.core.runrecord import BASE_COLUMNS
 
-# Column contract: users script against these names; every row has them, in this order.
-BASE_COLUMNS = [
-    "variant",
-    "dataset",
-    "seed",
-    "preset",
-    "steps",
-    "batch_size",
-    "wall_seconds",
-    "device",
-    "status",
-    "features",
-    "ganbench_version",
-]
+# Column contract (ganbench.core.runrecord.BASE_COLUMNS): every row has them, in this order.
 # Bookkeeping columns that are not metrics (never averaged).
 META_COLUMNS = BASE_COLUMNS + [
     "budget_steps",
@@ -45,6 +33,7 @@ META_COLUMNS = BASE_COLUMNS + [
     "generator_conditioned",
     "ssl_labels",  # how many labels SGAN's classifier saw: a setting, not a score
     "batched",  # trained as one of this many seeds batched together (run --batch-seeds)
+    "ema",  # the EMA the evaluated generator is (ganbench/harness/ema.py), when one was kept
     # convergence curve (ganbench/harness/curves.py): bookkeeping of the run, not a score
     "converged",
     "convergence",  # why not: moving, flat (never learned), short, non-finite, diverged

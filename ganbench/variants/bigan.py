@@ -38,18 +38,14 @@ class BiGAN(RemembersRealBatch, Variant):
     g_optim = _ADAM
 
     shared_nets = False  # its networks are its own: --hp arch does not apply
+    g_nets = ("G", "E")  # the generator's optimizer steps the encoder too (ALI)
 
     def build(self, spec: DataSpec):
         if self.hp["latent_dim"] is None and spec.kind == "image":
             self.latent_dim = 50
-        self.E = Encoder(spec, self.latent_dim)
-        return base_generator(spec, self.latent_dim), JointDiscriminator(spec, self.latent_dim)
-
-    def modules(self):
-        return {"G": self.G, "D": self.D, "E": self.E}
-
-    def g_parameters(self):
-        return [*self.G.parameters(), *self.E.parameters()]
+        E = Encoder(spec, self.latent_dim)
+        G, D = base_generator(spec, self.latent_dim), JointDiscriminator(spec, self.latent_dim)
+        return {"G": G, "D": D, "E": E}
 
     def d_loss(self, real, z, labels):
         self.remember_real(real)

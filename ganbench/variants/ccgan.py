@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
-from ganbench.variants.base import Translator
+from ganbench.variants.base import Player, Translator
 from ganbench.variants.context_encoder import complete
 from ganbench.variants.updates import StepContext, Update
 
@@ -72,7 +72,7 @@ class CCGAN(Translator):
 
     def players(self):
         opt = self.adam()
-        return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
+        return {"G": Player(("G",), opt), "D": Player(("D",), opt)}
 
     def updates(self):
         return [Update("G", self.g_step, log="g_loss"), Update("D", self.d_step, log="d_loss")]

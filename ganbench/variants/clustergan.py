@@ -41,20 +41,15 @@ class ClusterGAN(Variant):
     g_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.9))
 
     shared_nets = False  # its networks are its own: --hp arch does not apply
+    g_nets = ("G", "E")  # G and the encoder E are trained together
 
     def build(self, spec: DataSpec):
         if self.hp["latent_dim"] is None and spec.kind == "image":
             self.latent_dim = 30  # dim z_n, the paper's MNIST setting
         self.n_cat = spec.n_modes if spec.kind == "points" else 10
-        self.E = Encoder(spec, self.latent_dim + self.n_cat)
-        g = base_generator(spec, self.latent_dim + self.n_cat)
-        return g, base_discriminator(spec, norm="layer")
-
-    def modules(self):
-        return {"G": self.G, "D": self.D, "E": self.E}
-
-    def g_parameters(self):
-        return [*self.G.parameters(), *self.E.parameters()]
+        E = Encoder(spec, self.latent_dim + self.n_cat)
+        G = base_generator(spec, self.latent_dim + self.n_cat)
+        return {"G": G, "D": base_discriminator(spec, norm="layer"), "E": E}
 
     def noise(self, n, device, generator=None):
         zn = torch.randn(n, self.latent_dim, device=device, generator=generator)

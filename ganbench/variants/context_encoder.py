@@ -31,7 +31,7 @@ from ganbench.nets.inpaint import ContextEncoder as ContextEncoderNet
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.registry import register
-from ganbench.variants.base import Translator
+from ganbench.variants.base import Player, Translator
 from ganbench.variants.updates import StepContext, Update
 
 
@@ -83,7 +83,7 @@ class ContextEncoder(Translator):
 
     def players(self):
         opt = self.adam()
-        return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
+        return {"G": Player(("G",), opt), "D": Player(("D",), opt)}
 
     def updates(self):
         return [Update("G", self.g_step, log="g_loss"), Update("D", self.d_step, log="d_loss")]

@@ -26,8 +26,6 @@ second 100 epochs is omitted (budgets are a few hundred steps); batch size is th
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 
 from ganbench.data.base import DataSpec
@@ -36,7 +34,7 @@ from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.replay import ReplayBuffer
 from ganbench.nets.resnet_gen import ResnetGenerator
 from ganbench.registry import register
-from ganbench.variants.base import Translator
+from ganbench.variants.base import Player, Translator
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH, G_BLOCKS, D_WIDTH = 8, 1, 8
@@ -76,11 +74,10 @@ class CycleGAN(Translator):
 
     def players(self):
         opt = self.adam()
-        gens = itertools.chain(self.G_AB.parameters(), self.G_BA.parameters())
         return {
-            "G": (gens, opt),
-            "D_A": (self.D_A.parameters(), opt),
-            "D_B": (self.D_B.parameters(), opt),
+            "G": Player(("G_AB", "G_BA"), opt),
+            "D_A": Player(("D_A",), opt),
+            "D_B": Player(("D_B",), opt),
         }
 
     def updates(self) -> list[Update]:

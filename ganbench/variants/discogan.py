@@ -29,8 +29,6 @@ Batch size is the preset's (release: 64).
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 
 from ganbench.data.base import DataSpec
@@ -38,7 +36,7 @@ from ganbench.nets.conv import ConvDiscriminator
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
-from ganbench.variants.base import Translator
+from ganbench.variants.base import Player, Translator
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH = 8
@@ -75,9 +73,7 @@ class DiscoGAN(Translator):
 
     def players(self):
         opt = self.adam()
-        gens = itertools.chain(self.G_AB.parameters(), self.G_BA.parameters())
-        discs = itertools.chain(self.D_A.parameters(), self.D_B.parameters())
-        return {"G": (gens, opt), "D": (discs, opt)}
+        return {"G": Player(("G_AB", "G_BA"), opt), "D": Player(("D_A", "D_B"), opt)}
 
     def updates(self) -> list[Update]:
         return [Update("G", self.g_step, log="g_loss"), Update("D", self.d_step, log="d_loss")]

@@ -35,8 +35,6 @@ twice a CycleGAN step on CPU; `--hp n_critic=...` trades that off. Batch size is
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 
 from ganbench.data.base import DataSpec
@@ -44,7 +42,7 @@ from ganbench.nets.losses import gradient_penalty, l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
-from ganbench.variants.base import Translator
+from ganbench.variants.base import Player, Translator
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH, D_WIDTH = 8, 16
@@ -80,9 +78,7 @@ class DualGAN(Translator):
 
     def players(self):
         opt = self.adam()
-        gens = itertools.chain(self.G_AB.parameters(), self.G_BA.parameters())
-        critics = itertools.chain(self.D_A.parameters(), self.D_B.parameters())
-        return {"D": (critics, opt), "G": (gens, opt)}
+        return {"D": Player(("D_A", "D_B"), opt), "G": Player(("G_AB", "G_BA"), opt)}
 
     def updates(self) -> list[Update]:
         return [

@@ -26,7 +26,7 @@ from ganbench.data.base import DataSpec
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
 from ganbench.registry import register
-from ganbench.variants.base import Translator
+from ganbench.variants.base import Player, Translator
 from ganbench.variants.updates import StepContext, Update
 
 
@@ -47,7 +47,7 @@ class Pix2Pix(Translator):
 
     def players(self):
         opt = self.adam()
-        return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
+        return {"G": Player(("G",), opt), "D": Player(("D",), opt)}
 
     def updates(self) -> list[Update]:
         return [Update("G", self.g_step, log="g_loss"), Update("D", self.d_step, log="d_loss")]

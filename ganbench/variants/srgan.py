@@ -45,7 +45,7 @@ from torch import nn
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.srnets import SRResNet, VGGDiscriminator
 from ganbench.registry import register
-from ganbench.variants.base import Translator
+from ganbench.variants.base import Player, Translator
 from ganbench.variants.updates import StepContext, Update
 
 CONTENT_LOSSES = ("perceptual", "mse")
@@ -94,7 +94,7 @@ class WarmStartSR:
 
     def players(self):
         opt = self.adam()
-        return {"G": (self.G.parameters(), opt), "D": (self.D.parameters(), opt)}
+        return {"G": Player(("G",), opt), "D": Player(("D",), opt)}
 
     def updates(self):
         w = float(self.hp[self.warm])

@@ -33,8 +33,6 @@ omitted (budgets are a few hundred steps); batch size is the preset's (zoo: 1).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import torch
 
 from ganbench.data.base import DataSpec
@@ -42,7 +40,7 @@ from ganbench.nets.losses import l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.shared_latent import shared_latent_pair
 from ganbench.registry import register
-from ganbench.variants.base import Translator
+from ganbench.variants.base import Player, Translator
 from ganbench.variants.updates import StepContext, Update
 
 WIDTH, N_BLOCKS, D_WIDTH = 8, 0, 16
@@ -51,16 +49,6 @@ WIDTH, N_BLOCKS, D_WIDTH = 8, 0, 16
 def kl(mu: torch.Tensor) -> torch.Tensor:
     """The prior term for q(z|x) = N(mu, I) as the zoo computes it: mean(mu²)."""
     return (mu**2).mean()
-
-
-def unique_parameters(*modules: torch.nn.Module) -> Iterable[torch.nn.Parameter]:
-    """Parameters of the modules, each shared block once (an optimizer rejects duplicates)."""
-    seen: set[int] = set()
-    for m in modules:
-        for p in m.parameters():
-            if id(p) not in seen:
-                seen.add(id(p))
-                yield p
 
 
 @register(
@@ -98,11 +86,10 @@ class UNIT(Translator):
 
     def players(self):
         opt = self.adam()
-        vaes = unique_parameters(self.E_A, self.E_B, self.G_A, self.G_B)
-        return {
-            "G": (vaes, opt),
-            "D_A": (self.D_A.parameters(), opt),
-            "D_B": (self.D_B.parameters(), opt),
+        return {  # the encoders' and generators' shared layers are stepped once
+            "G": Player(("E_A", "E_B", "G_A", "G_B"), opt),
+            "D_A": Player(("D_A",), opt),
+            "D_B": Player(("D_B",), opt),
         }
 
     def updates(self) -> list[Update]:

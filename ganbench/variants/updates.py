@@ -36,6 +36,9 @@ class Update:
     repeat: how many times per step (a critic's n_critic).
     every, start, stop: when it runs (in_window).
     log:    the loss's column in losses.csv (default: the loss function's name).
+    lazy:   a regulariser run every `every` steps in its own optimizer step (StyleGAN2's lazy R1):
+            the harness scales its loss by `every` and corrects the player's optimizer
+            (OptimSpec.lazy: lr and betas to the power every / (every + 1)).
     """
 
     player: str
@@ -45,10 +48,13 @@ class Update:
     start: float = 0.0
     stop: float = 1.0
     log: str = ""
+    lazy: bool = False
 
     def __post_init__(self) -> None:
         if not callable(self.loss):
             raise TypeError(f"Update({self.player!r}, ...): loss must be callable, not {self.loss!r}")
+        if int(self.every) < 1 or int(self.repeat) < 1:
+            raise ValueError(f"Update({self.player!r}, ...): every and repeat must be >= 1")
 
     @property
     def column(self) -> str:

@@ -59,16 +59,11 @@ class VAEGAN(RemembersRealBatch, Variant):
     g_optim = OptimSpec("rmsprop", lr=3e-4)
 
     shared_nets = False  # its networks are its own: --hp arch does not apply
+    g_nets = ("G", "E")  # encoder and decoder share the VAE's optimizer
 
     def build(self, spec: DataSpec):
-        self.E = GaussianEncoder(spec, self.latent_dim)
-        return base_generator(spec, self.latent_dim), base_discriminator(spec)
-
-    def modules(self):
-        return {"G": self.G, "D": self.D, "E": self.E}
-
-    def g_parameters(self):
-        return [*self.G.parameters(), *self.E.parameters()]
+        E = GaussianEncoder(spec, self.latent_dim)
+        return {"G": base_generator(spec, self.latent_dim), "D": base_discriminator(spec), "E": E}
 
     def dis_l(self, x: torch.Tensor) -> torch.Tensor:
         return self.D.features(x.flatten(1) if isinstance(self.D, MLPDiscriminator) else x)

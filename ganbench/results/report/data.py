@@ -11,7 +11,7 @@ import pandas as pd
 
 from ganbench.core.directions import DIRECTIONS
 from ganbench.core.errors import GanbenchError
-from ganbench.core.hparams import run_leaf
+from ganbench.core.runrecord import run_folder as record_folder
 from ganbench.results.leaderboard import write_leaderboards
 
 
@@ -80,5 +80,4 @@ def first_ok_seed(board: pd.DataFrame, variant: str, dataset: str) -> int | None
 
 
 def run_folder(out: Path, variant: str, dataset: str, seed: int, hp: Any = "") -> Path:
-    hp = hp if isinstance(hp, str) else ""  # a missing `hp` cell reads as NaN
-    return out / "runs" / str(variant) / str(dataset) / run_leaf(seed, hp)
+    return record_folder(out, variant, dataset, seed, hp)

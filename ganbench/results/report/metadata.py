@@ -8,7 +8,7 @@ import platform
 
 import pandas as pd
 
-from ganbench import __version__
+from ganbench.core.version import __version__
 from ganbench.results.references import drop_reference
 from ganbench.results.report.data import ReportData
 from ganbench.results.report.formatting import fmt

@@ -1,0 +1,36 @@
+"""The final evaluation of anything scored (a trained variant, a plug-in, a reference row): its
+typed heads (ganbench.core.heads) through the evaluator of the data's task."""
+
+from __future__ import annotations
+
+import torch
+
+from ganbench.core.config import EvalSizes
+from ganbench.core.heads import Heads
+from ganbench.data.base import Dataset
+from ganbench.metrics.evaluation import Evaluation
+
+
+def score(
+    heads: Heads,
+    data: Dataset,
+    sizes: EvalSizes,
+    seed: int,
+    features: str = "auto",
+    device: torch.device | str = "cpu",
+) -> Evaluation:
+    """Translation data: the translate head (and translate_back) against the held-out pairs;
+    generation data: the generate head's samples."""
+    if data.spec.task == "translation":
+        from ganbench.metrics.translation_suite import evaluate_translation
+
+        if heads.translate is None:
+            raise ValueError(f"{data.spec.name!r} is a translation set: a translate head is needed")
+        return evaluate_translation(
+            heads.translate, data, sizes, seed, features, device, translate_back=heads.translate_back
+        )
+    from ganbench.metrics.evaluate import evaluate
+
+    if heads.generate is None:
+        raise ValueError(f"{data.spec.name!r} is a generation set: a generate head is needed")
+    return evaluate(heads.generate, data, sizes, seed, features, device)

@@ -49,7 +49,7 @@ from ganbench.data.streams import make_stream
 from ganbench.harness.train import ProgressFn, TrainResult, append_log_row, isolated_call, train
 from ganbench.registry import VariantInfo, get_variant
 from ganbench.variants.base import Translator, Variant
-from ganbench.variants.updates import Joint, StepContext
+from ganbench.variants.updates import Custom, Joint, StepContext
 
 # The methods a batched step replaces or replays; a variant that overrides one has its own step.
 _BASE_STEP = (
@@ -339,8 +339,8 @@ def train_members(
     draws = [_Draws(m) for m in members]
     stacked = _Stacked(members)
     updates = members[0].updates()
-    if any(isinstance(u, Joint) for u in updates):
-        raise BatchedUnsupported(cls.name, "the simultaneous update (update=simultaneous) is not batched")
+    if any(isinstance(u, Joint | Custom) for u in updates):
+        raise BatchedUnsupported(cls.name, "a simultaneous or custom step is not batched")
     loss_of = {"d_step": "d_loss", "g_step": "g_loss"}
     batched: dict[tuple[str, tuple], Callable] = {}  # (loss, in_dims) -> the vmapped function
 

@@ -71,6 +71,11 @@ def plan_runs(
                         f"{', '.join(sorted(vinfo.supports))}); pick another --dataset"
                     )
                 continue
+            problem = getattr(vinfo.cls, "data_problem", lambda spec: "")(ds)
+            if problem:
+                if datasets and variants is not None:
+                    raise GanbenchError(f"variant {vinfo.name!r} on {d!r}: {problem}")
+                continue
             budget = override_budget(p.budget_for(ds.kind), steps, batch_size, max_seconds)
             if hp:
                 vinfo.cls.check_hparams(ds.kind, hp)

@@ -1,6 +1,11 @@
 """The harness loop shared by every variant: batches, its updates in order, optimizers, budget,
 logging. A step runs the variant's `updates()` (ganbench.variants.updates): for each active update,
-`repeat` times, its loss method, then zero_grad / backward / step of that player's optimizer.
+`repeat` times, its loss, then zero_grad / backward / step of that player's optimizer (a Joint
+update: every player's gradient first, then every step; a Custom step: the variant's own sequence
+through the same stepping). The harness also keeps what variants only declare: the EMA of their
+`ema_nets` (ganbench/harness/ema.py), the lazy regularisers' loss scale and optimizer correction,
+and the phase of each step (`schedule()` -> `on_phase`). `save_state` / `resume` stop and continue
+a run exactly where it was.
 
 Per step it only launches the math: losses stay on the device in a buffer and come to the host once
 every `log_every` steps, where divergence (a non-finite loss) is located to its exact step.
@@ -14,6 +19,7 @@ training clock (so a `max_seconds` cap stops at the same step with or without it
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +33,7 @@ from ganbench.data.base import Dataset
 from ganbench.data.streams import BatchStream, make_stream
 from ganbench.harness.ema import Averager
 from ganbench.variants.base import Model
-from ganbench.variants.updates import Joint, StepContext, Update
+from ganbench.variants.updates import Custom, Joint, StepContext, Stepper, Update
 
 __all__ = [
     "BatchStream",
@@ -213,6 +219,10 @@ def train(
             if isinstance(u, Joint):
                 step_losses.update(joint_update(variant, u, ctx, optimizers))
                 continue
+            if isinstance(u, Custom):
+                losses = u.fn(ctx, Stepper(variant, optimizers))
+                step_losses.update({k: v.detach() for k, v in losses.items()})
+                continue
             opt = optimizers[u.player]
             for _ in range(u.repeat):
                 loss = u.loss(ctx)
@@ -268,7 +278,7 @@ def train_state(
     """Everything a run needs to go on after `step` as if it had never stopped (saved at a log
     row, so no loss is pending): nets, optimizers, EMA, the variant's own state, the data order,
     the run's generator and the global RNGs (some losses draw from them)."""
-    return {
+    state = {
         "step": step,
         "nets": {k: m.state_dict() for k, m in variant.nets.items()},
         "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
@@ -279,6 +289,7 @@ def train_state(
         "rng": global_rng_state(),
         "history": {k: list(v) for k, v in history.items()},
     }
+    return copy.deepcopy(state)  # a snapshot: state_dicts share storage with the live tensors
 
 
 def load_train_state(

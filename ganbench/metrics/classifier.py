@@ -131,6 +131,14 @@ def load_classifier(device: torch.device | str = "cpu", domain: str = "mnist") -
     return copy.deepcopy(net).to(device)
 
 
+def to_digit_size(images: torch.Tensor) -> torch.Tensor:
+    """28 px digits as the project CNN takes them: 32 px images (the padded sets, ganbench/data/
+    padded.py) lose their 2-pixel border; other sizes pass unchanged (and are refused later)."""
+    if tuple(images.shape[-2:]) == (32, 32):
+        return images[..., 2:30, 2:30]
+    return images
+
+
 @torch.no_grad()
 def classify(
     images: torch.Tensor,
@@ -139,7 +147,9 @@ def classify(
     domain: str = "mnist",
 ) -> torch.Tensor:
     """Predicted digits (LongTensor on the CPU) for (N, 1, 28, 28) images in [-1, 1], by the
-    classifier of `domain` (a translation dataset's spec.target_domain)."""
+    classifier of `domain` (a translation dataset's spec.target_domain); 32 px digits are
+    cropped to their centre 28 px (to_digit_size)."""
+    images = to_digit_size(images)
     if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
         raise ValueError(f"classify expects (N, 1, 28, 28) images, got {tuple(images.shape)}")
     net = load_classifier(device, domain)

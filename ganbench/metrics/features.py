@@ -52,7 +52,10 @@ INCEPTION_URL = (
 )
 INCEPTION_ENV = "GANBENCH_INCEPTION_WEIGHTS"
 FEATURE_CHOICES = ("auto", "mnist-cnn", "inception")
-PROJECT_DATASETS = ("mnist", "stacked-mnist", "mnist-full", "stacked-mnist-full")  # 28x28 digits
+# 28 px digits, and the same digits padded to 32 px
+PROJECT_DATASETS = (
+    "mnist", "stacked-mnist", "mnist-full", "stacked-mnist-full", "mnist32", "stacked-mnist32"
+)
 
 
 def space_name(domain: str) -> str:
@@ -102,6 +105,7 @@ class MnistCNNExtractor(FeatureExtractorBase):
         return torch.zeros(1, 1, 28, 28, dtype=torch.uint8)
 
     def forward(self, x):
+        x = classifier.to_digit_size(x)  # the padded 32 px sets: the centre 28 px
         if (
             x.dtype != torch.uint8
             or x.ndim != 4

@@ -36,6 +36,14 @@ def gradient_penalty(critic: nn.Module, points: torch.Tensor, target: float = 1.
     return ((grad.flatten(1).norm(2, dim=1) - target) ** 2).mean()
 
 
+def zero_centred_penalty(critic: nn.Module, points: torch.Tensor) -> torch.Tensor:
+    """E[||∇_x D(x)||²] at `points` (the squared norm summed over a sample's elements, averaged
+    over the batch): R1 on reals, R2 on fakes (Mescheder et al. 2018; R3GAN, StyleGAN2). The
+    penalty is differentiable w.r.t. the critic's parameters (it trains the critic)."""
+    grad = input_gradient(critic, points)
+    return grad.flatten(1).pow(2).sum(1).mean()
+
+
 def hinge_real(scores: torch.Tensor) -> torch.Tensor:
     """E[max(0, 1 - D(x))]: the hinge loss's real term (Lim & Ye 2017; SN-GAN, Miyato 2018)."""
     return F.relu(1.0 - scores).mean()

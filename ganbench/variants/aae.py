@@ -24,9 +24,9 @@ from ganbench.nets.conditional import base_generator
 from ganbench.nets.encoder import Encoder
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.mlp import MLPDiscriminator
-from ganbench.registry import register
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register(

@@ -132,8 +132,18 @@ class Model:
         HyperParameterError names the key and what it takes)."""
         hpr.check_hp(cls.name, cls.known_hparams(kind), hp, cls.hp_rules())
 
+    @classmethod
+    def data_problem(cls, spec: DataSpec) -> str:
+        """Why the variant cannot train on data of `spec` beyond what its registered capabilities
+        say (a resolution its architecture cannot build), or "" when it can. `run` refuses an
+        explicitly asked dataset with this message and skips it otherwise."""
+        return ""
+
     def __init__(self, spec: DataSpec, **overrides: Any) -> None:
         self.check_hparams(spec.kind, overrides)
+        problem = self.data_problem(spec)
+        if problem:
+            raise ValueError(problem)
         self.spec = spec
         self.hp: dict[str, Any] = {**self.known_hparams(spec.kind), **overrides}
         self.logs: dict[str, torch.Tensor] = {}

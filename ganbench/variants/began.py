@@ -31,8 +31,8 @@ from torch import nn
 from ganbench.data.base import DataSpec
 from ganbench.nets import default_pair
 from ganbench.nets.autoencoder import autoencoder_for
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 def l1_recon(x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 
 from ganbench.nets.losses import bce_fake, bce_real
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register("bgan", family="loss", paper="Hjelm et al. 2018, arXiv:1702.08431")

@@ -20,9 +20,9 @@ from ganbench.data.base import DataSpec
 from ganbench.nets.conditional import base_generator
 from ganbench.nets.encoder import Encoder, JointDiscriminator
 from ganbench.nets.losses import bce_fake, bce_real
-from ganbench.registry import register
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 _ADAM = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999), extra={"weight_decay": 2.5e-5})
 

@@ -36,9 +36,9 @@ import torch.nn.functional as F
 
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
-from ganbench.registry import register
 from ganbench.variants.base import Player, Translator
 from ganbench.variants.context_encoder import complete
+from ganbench.variants.registry import register
 from ganbench.variants.updates import StepContext, Update
 
 D_INPUTS = ("completed", "raw")

@@ -20,9 +20,9 @@ import torch
 from ganbench.data.base import DataSpec
 from ganbench.nets.conditional import ConditionalDiscriminator, ConditionalGenerator
 from ganbench.nets.losses import bce_fake, bce_real
-from ganbench.registry import register
 from ganbench.variants._latent import label_accuracy
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register(

@@ -23,9 +23,9 @@ from ganbench.data.base import DataSpec
 from ganbench.nets.conditional import base_discriminator, base_generator, one_hot
 from ganbench.nets.encoder import Encoder
 from ganbench.nets.losses import gradient_penalty, interpolate
-from ganbench.registry import register
 from ganbench.variants._latent import N_EXTRA, evaluating, held_out, matched_accuracy, purity
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register(

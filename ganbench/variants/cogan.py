@@ -21,9 +21,9 @@ from torch import nn
 
 from ganbench.data.base import DataSpec
 from ganbench.nets.losses import bce_fake, bce_real
-from ganbench.registry import register
 from ganbench.variants._latent import N_EXTRA, evaluating
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 def to_domain_b(x: torch.Tensor) -> torch.Tensor:

@@ -30,8 +30,8 @@ import torch
 from ganbench.nets.inpaint import ContextEncoder as ContextEncoderNet
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.patchgan import PatchDiscriminator
-from ganbench.registry import register
 from ganbench.variants.base import Player, Translator
+from ganbench.variants.registry import register
 from ganbench.variants.updates import StepContext, Update
 
 

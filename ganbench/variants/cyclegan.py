@@ -33,8 +33,8 @@ from ganbench.nets.losses import l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.replay import ReplayBuffer
 from ganbench.nets.resnet_gen import ResnetGenerator
-from ganbench.registry import register
 from ganbench.variants.base import Player, Translator
+from ganbench.variants.registry import register
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH, G_BLOCKS, D_WIDTH = 8, 1, 8

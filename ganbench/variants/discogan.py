@@ -35,8 +35,8 @@ from ganbench.data.base import DataSpec
 from ganbench.nets.conv import ConvDiscriminator
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.unet import UNet
-from ganbench.registry import register
 from ganbench.variants.base import Player, Translator
+from ganbench.variants.registry import register
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH = 8

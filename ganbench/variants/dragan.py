@@ -16,8 +16,8 @@ from torch import nn
 
 from ganbench.data.base import DataSpec
 from ganbench.nets.losses import bce_fake, bce_real, gradient_penalty
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 def perturb_real(real: torch.Tensor, c: float) -> torch.Tensor:

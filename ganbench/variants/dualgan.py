@@ -41,8 +41,8 @@ from ganbench.data.base import DataSpec
 from ganbench.nets.losses import gradient_penalty, l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
-from ganbench.registry import register
 from ganbench.variants.base import Player, Translator
+from ganbench.variants.registry import register
 from ganbench.variants.updates import StepContext, Update
 
 G_WIDTH, D_WIDTH = 8, 16

@@ -29,8 +29,8 @@ from torch import nn
 from ganbench.data.base import DataSpec
 from ganbench.nets import default_pair
 from ganbench.nets.autoencoder import autoencoder_for
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 def pull_away_term(codes: torch.Tensor) -> torch.Tensor:

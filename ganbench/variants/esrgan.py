@@ -39,8 +39,8 @@ import torch
 from torch import nn
 
 from ganbench.nets.srnets import RRDBNet, VGGDiscriminator
-from ganbench.registry import register
 from ganbench.variants.base import Translator
+from ganbench.variants.registry import register
 from ganbench.variants.relativistic import average_losses
 from ganbench.variants.srgan import FrozenFeatureContent, WarmStartSR
 from ganbench.variants.updates import StepContext

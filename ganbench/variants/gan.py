@@ -17,8 +17,8 @@ from torch import nn
 from ganbench.data.base import DataSpec
 from ganbench.nets import MLPDiscriminator, MLPGenerator
 from ganbench.nets.losses import bce_fake, bce_real
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register("dcgan", family="loss", paper="Radford et al. 2016, arXiv:1511.06434")

@@ -34,9 +34,9 @@ import torch.nn.functional as F
 from ganbench.data.base import DataSpec
 from ganbench.nets.conditional import HeadedDiscriminator, base_generator, one_hot
 from ganbench.nets.losses import bce_fake, bce_real, unit_gaussian_nll
-from ganbench.registry import register
 from ganbench.variants._latent import N_EXTRA, classify_samples, evaluating, matched_accuracy
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register(

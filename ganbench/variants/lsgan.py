@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register("lsgan", family="loss", paper="Mao et al. 2017, arXiv:1611.04076")

@@ -28,8 +28,8 @@ from ganbench.data.base import DataSpec
 from ganbench.nets import ConvDiscriminator, MLPDiscriminator
 from ganbench.nets.archs import named_pair
 from ganbench.nets.losses import bce_fake, bce_real
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 class PackedDiscriminator(nn.Module):

@@ -25,8 +25,8 @@ import torch
 from ganbench.data.base import DataSpec
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.unet import UNet
-from ganbench.registry import register
 from ganbench.variants.base import Player, Translator
+from ganbench.variants.registry import register
 from ganbench.variants.updates import StepContext, Update
 
 

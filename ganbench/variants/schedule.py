@@ -27,7 +27,8 @@ class Schedule:
     def __post_init__(self) -> None:
         if self.stages < 1 or self.fade < 0 or self.stable < 0:
             raise ValueError(f"a schedule needs >= 1 stage and fractions >= 0, not {self}")
-        if self.stable + (self.stages - 1) * (self.fade + self.stable) > 1 + 1e-9:
+        # the budget holds every stage's stable time but the last one's (the rest) and every fade
+        if (self.stages - 1) * (self.fade + self.stable) > 1 + 1e-9:
             raise ValueError(f"{self}: the stages take more than the whole budget")
 
     def at(self, step: int, total: int) -> Phase:

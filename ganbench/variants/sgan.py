@@ -30,8 +30,8 @@ import torch.nn.functional as F
 
 from ganbench.data.base import DataSpec
 from ganbench.nets.conditional import base_discriminator, base_generator
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 class LabelledSubset:

@@ -22,8 +22,8 @@ from torch import nn
 from ganbench.data.base import DataSpec
 from ganbench.nets.losses import hinge_fake, hinge_real
 from ganbench.nets.spectral import spectral_norm_all
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register("sngan", family="loss", paper="Miyato et al. 2018, arXiv:1802.05957")

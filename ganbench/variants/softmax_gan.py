@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import torch
 
-from ganbench.registry import register
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 def softmax_gan_losses(

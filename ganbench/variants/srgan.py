@@ -44,8 +44,8 @@ from torch import nn
 
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.nets.srnets import SRResNet, VGGDiscriminator
-from ganbench.registry import register
 from ganbench.variants.base import Player, Translator
+from ganbench.variants.registry import register
 from ganbench.variants.updates import StepContext, Update
 
 CONTENT_LOSSES = ("perceptual", "mse")

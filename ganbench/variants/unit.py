@@ -39,8 +39,8 @@ from ganbench.data.base import DataSpec
 from ganbench.nets.losses import l1
 from ganbench.nets.patchgan import PatchDiscriminator
 from ganbench.nets.shared_latent import shared_latent_pair
-from ganbench.registry import register
 from ganbench.variants.base import Player, Translator
+from ganbench.variants.registry import register
 from ganbench.variants.updates import StepContext, Update
 
 WIDTH, N_BLOCKS, D_WIDTH = 8, 0, 16

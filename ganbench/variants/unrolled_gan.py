@@ -45,9 +45,9 @@ from torch.func import functional_call
 
 from ganbench.core.hparams import HyperParameterError
 from ganbench.nets.losses import bce_fake, bce_real
-from ganbench.registry import register
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 ADAM_EPS = 1e-8  # torch.optim.Adam's and the authors' release's epsilon
 

@@ -87,6 +87,38 @@ class Joint:
         return in_window(step, total, self.every, self.start, self.stop)
 
 
+class Stepper:
+    """What a custom step (`Custom`) steps its players with: the harness's own zero_grad /
+    backward / step / after-update sequence, so that logging and divergence checks stay in one
+    place."""
+
+    def __init__(self, variant: Any, optimizers: dict[str, Any]) -> None:
+        self._variant, self._optimizers = variant, optimizers
+
+    def step(self, player: str, loss: torch.Tensor) -> None:
+        opt = self._optimizers[player]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        self._variant.after_update(player)
+
+
+@dataclass(frozen=True)
+class Custom:
+    """A step that one loss per optimizer cannot express (BicycleGAN's latent regression, which
+    steps the generator twice with different losses from one pass): fn(ctx, stepper) steps the
+    players through `stepper.step(player, loss)` and returns the losses to log by column."""
+
+    fn: Callable[[StepContext, Stepper], dict[str, torch.Tensor]]
+    players: tuple[str, ...]
+    every: int = 1
+    start: float = 0.0
+    stop: float = 1.0
+
+    def active(self, step: int, total: int) -> bool:
+        return in_window(step, total, self.every, self.start, self.stop)
+
+
 @dataclass
 class StepContext:
     """What a loss may use: the data stream, the step, the device and the run's generator.

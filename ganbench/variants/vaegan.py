@@ -42,9 +42,9 @@ from ganbench.nets.conditional import base_discriminator, base_generator
 from ganbench.nets.encoder import GaussianEncoder
 from ganbench.nets.losses import bce_fake, bce_real, gaussian_kl
 from ganbench.nets.mlp import MLPDiscriminator
-from ganbench.registry import register
 from ganbench.variants._real_batch import RemembersRealBatch
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 @register(

@@ -14,8 +14,8 @@ from torch import nn
 
 from ganbench.data.base import DataSpec
 from ganbench.nets.losses import gradient_penalty, interpolate
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec, Variant
+from ganbench.variants.registry import register
 
 
 class _Critic(Variant):

@@ -17,8 +17,8 @@ from torch import nn
 
 from ganbench.data.base import DataSpec
 from ganbench.nets.losses import input_gradient, interpolate
-from ganbench.registry import register
 from ganbench.variants.base import OptimSpec
+from ganbench.variants.registry import register
 from ganbench.variants.wgan import _Critic
 
 

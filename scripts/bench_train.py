@@ -198,8 +198,8 @@ def flops_per_step(v: Variant, data, batch: int, device: torch.device) -> float 
     try:
         with counter:
             plain_loop(v, data, Budget(1, batch), device, make_generator(1, device))
-    except RuntimeError:  # e.g. a gradient penalty: the counter cannot follow autograd.grad
-        return None
+    except (RuntimeError, AssertionError):  # the counter cannot follow autograd.grad (gradient
+        return None  # penalties) nor a module called under no_grad inside a step (StyleGAN2)
     return counter.get_total_flops() / 1e9
 
 

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ganbench.data import DEFAULT_DATASETS, get_dataset
+from ganbench.harness.run import trained_variant
 from ganbench.harness.suite import plan_runs, run_one
 from ganbench.registry import get_variant
 from ganbench.results.leaderboard import BASE_COLUMNS
@@ -73,11 +74,9 @@ def smoke_run(
         assert math.isfinite(row[col]), (col, row[col])
     folder = spec.folder(tmp_path)
     assert (folder / "samples.png").exists()
-    variant = get_variant(name).cls(data.spec)
     state = torch.load(folder / "checkpoint.pt")
+    variant = trained_variant(folder)  # built as the run built it (preset width, --hp)
     assert set(state) == set(variant.modules())
-    for k, m in variant.modules().items():
-        m.load_state_dict(state[k])
     g = torch.Generator().manual_seed(0)
     labels = (
         torch.randint(data.spec.num_classes, (16,), generator=g) if variant.conditional else None

@@ -56,6 +56,7 @@ ORDER = [
     "harness",
     "plugins",
     "reproduce",
+    "jobs",
 ]
 ALLOWED = {layer: set(ORDER[:i]) for i, layer in enumerate(ORDER)}
 

@@ -138,6 +138,8 @@ def test_schedule_stages_and_fade_in():
     assert s.at(41, total) == Phase(2, 0.0)
     assert s.at(66, total) == Phase(3, 0.0)
     assert s.at(76, total) == Phase(3, 1.0) and s.at(100, total) == Phase(3, 1.0)
+    on_edge = Schedule(stages=3, fade=0.1, stable=0.1)  # 0.1 + 0.2 = 0.30000000000000004
+    assert on_edge.at(13, 40) == Phase(2, 0.0)  # t = 12/40 = 0.3: the next fade begins
     with pytest.raises(ValueError, match="more than the whole budget"):
         Schedule(stages=4, fade=0.3, stable=0.1)
 

@@ -42,6 +42,13 @@ PACGAN_T2 = {  # Stacked-MNIST, VEEGAN setting: modes, KL (mean, s.e.)
     "DCGAN": ((78.9, 6.46), (4.50, 0.127)),
     "PacDCGAN2": ((1000.0, 0.0), (0.06, 0.003)),
 }
+R3GAN_T3 = {  # R3GAN (arXiv:2501.05441) Table 3: modes, KL; no error bars
+    "R3GAN": (1000.0, 0.029),
+    "StyleGAN2": (940.0, 0.42),
+    "DCGAN": (99.0, 3.40),
+    "WGAN-GP": (959.0, 0.73),
+    "PacGAN": (992.0, 0.28),
+}
 
 
 def _published(name):
@@ -70,6 +77,10 @@ def test_stacked_mnist_numbers_equal_the_paper():
     expected = {
         (row, "stacked-mnist-full", m): v
         for row, values in PACGAN_T2.items()
+        for m, v in zip(("modes", "kl"), values, strict=True)
+    } | {
+        (row, "stacked-mnist32-full", m): (v, None)
+        for row, values in R3GAN_T3.items()
         for m, v in zip(("modes", "kl"), values, strict=True)
     }
     assert _published("stacked-mnist") == expected
@@ -121,8 +132,12 @@ def test_veegan_table1_runs_gdpps_released_settings():
 
 def test_stacked_mnist_protocol_uses_the_full_mnist():
     p = get_protocol("stacked-mnist")
-    assert {c.dataset for c in p.cells} == {"stacked-mnist-full"}
-    assert {dict(c.hp)["pack"] for c in p.cells} == {1, 2}
+    assert {c.dataset for c in p.cells} == {"stacked-mnist-full", "stacked-mnist32-full"}
+    pacgan_table = [c for c in p.cells if c.dataset == "stacked-mnist-full"]
+    assert {dict(c.hp)["pack"] for c in pacgan_table} == {1, 2}
+    r3gan_table = [c for c in p.cells if c.dataset == "stacked-mnist32-full"]
+    assert {c.variant for c in r3gan_table} == {"r3gan", "stylegan2", "dcgan", "wgan-gp", "pacgan"}
+    assert {(c.batch_size, c.paper_steps) for c in r3gan_table} == {(512, 19_531)}  # 10 Mimg
     assert p.preset == "standard"  # 26,000 samples for the mode count
 
 
@@ -133,7 +148,7 @@ def test_stacked_mnist_protocol_uses_the_full_mnist():
         (1.0, 0.3, 2.1, 0.4, None, "higher"),
         (1.0, 0.3, -0.1, 0.4, None, "lower"),
         (1.0, 0.3, -0.1, 0.4, False, "not converged"),
-        (1.0, 0.3, 1.2, 0.4, False, "agrees"),  # agreement stands even when not converged
+        (1.0, 0.3, 1.2, 0.4, False, "not converged"),  # no verdict for runs still moving
         (1.0, 0.3, 2.1, 0.4, True, "higher"),
         (99.3, None, 99.15, 0.1, None, "agrees"),  # no paper error bar: ours alone
         (99.3, None, 98.0, 0.1, None, "lower"),
@@ -238,10 +253,18 @@ def test_pacgan_table1_end_to_end_tiny_scale(tmp_out):
     assert html.index("Reproduction: pacgan-table1") < html.index("Dataset: ring8")
     assert "98.2 ± 0.2" in html and "Scale 1e-05" in html
     # runs of one variant with other settings are other leaderboard rows, named by their --hp
-    assert "pack=1]" in html and "pack=4]" in html
+    assert "pack=1 " in html and "pack=4 " in html
     # every trial went through the harness: rows carry the protocol's hyper-parameters and budget
     results = list((tmp_out / "runs" / "pacgan").glob("*/*/result.json"))
     assert len(results) == 16
+    # --tables-only trains nothing and writes the same tables from the finished trials
+    table = (tmp_out / "reproduction.csv").read_text()
+    (tmp_out / "reproduction.csv").unlink()
+    mtimes = {p: p.stat().st_mtime_ns for p in results}
+    again = main(["reproduce", "pacgan-table1", "--trials", "2", "--scale", "0.00001", "--out",
+                  str(tmp_out), "--device", "cpu", "--tables-only", "--quiet"])  # fmt: skip
+    assert again == 0 and (tmp_out / "reproduction.csv").read_text() == table
+    assert {p: p.stat().st_mtime_ns for p in results} == mtimes
 
 
 def test_resume_after_max_minutes_leaves_no_duplicates(tmp_out):
@@ -279,6 +302,13 @@ def test_published_reproductions_have_the_contract_and_say_how(table):
     for r in rows[1:]:
         paper = protocol.paper(r[1], r[2], r[3])
         assert paper is not None and float(r[4]) == paper.mean  # the paper's number, unchanged
+    for r in rows[1:]:  # every verdict recomputes from the row's own numbers
+        row = dict(zip(REPRO_COLUMNS, r, strict=True))
+        num = {k: float(row[k]) if row[k] != "" else None for k in REPRO_COLUMNS[4:8]}
+        converged = int(row["n_converged"]) == int(row["n_trials"])
+        ours = math.nan if num["ours_mean"] is None else num["ours_mean"]
+        want = verdict(num["paper_mean"], num["paper_err"], ours, num["ours_err"], converged)
+        assert row["verdict"] == want, row
     readme = (table.parent / "README.md").read_text()
     assert "ganbench reproduce" in readme and "torch" in readme
     assert (table.parent / "reproduction.md").exists()
@@ -290,8 +320,8 @@ def test_report_section_reads_the_reproduction_files(tmp_path):
 
     assert reproduction_sections(tmp_path) == []  # not a reproduce folder: no section
     rows = [
-        ["pacgan-table1", "GAN", "ring8", "modes", "6.3", "0.5", "8", "0", "3", "0.5", "higher"],
-        ["pacgan-table1", "GAN", "ring8", "hq_percent", "98.2", "0.2", "37", "4.8", "3", "0.5",
+        ["pacgan-table1", "GAN", "ring8", "modes", "6.3", "0.5", "8", "0", "3", "3", "0.5", "higher"],
+        ["pacgan-table1", "GAN", "ring8", "hq_percent", "98.2", "0.2", "37", "4.8", "3", "1", "0.5",
          "not converged"],
     ]  # fmt: skip
     text = ",".join(REPRO_COLUMNS) + "\n" + "\n".join(",".join(r) for r in rows) + "\n"

@@ -35,6 +35,7 @@ def finished(tmp_path_factory) -> Path:
         (["--steps", "60"], "steps=40 (this command: 60)"),
         (["--batch-size", "32"], "batch_size=64 (this command: 32)"),
         (["--max-seconds", "100"], "max_seconds=None (this command: 100.0)"),
+        (["--precision", "bf16"], "precision='fp32' (this command: 'bf16')"),
     ],
 )
 def test_another_budget_is_refused_before_anything_is_written(finished, extra, named, capsys):
@@ -100,4 +101,27 @@ def test_hyper_parameters_that_do_not_fit_the_variant_are_refused(
     args = ["run", "--variant", variant, "--dataset", dataset, "--preset", "smoke", "--hp", hp]
     assert main([*args, "--out", str(out), "--quiet"]) == 2
     assert says in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_the_row_records_the_precision_and_the_device(finished):
+    import json
+
+    row = json.loads((finished / "runs" / "gan" / "ring8" / "seed0" / "result.json").read_text())
+    assert row["train_precision"] == "fp32" and row["device_name"]
+    assert row["platform"]["torch"] and "cpu_capability" in row["platform"]
+    assert row["spec"]["precision"] == "fp32"
+
+
+def test_a_bf16_run_trains_and_says_so(tmp_path):
+    out = tmp_path / "bf16"
+    assert main([*BASE, "--out", str(out), "--precision", "bf16"]) == 0
+    text = (out / "leaderboard.csv").read_text()
+    assert ",bf16," in text
+
+
+def test_an_unknown_precision_is_a_usage_error(tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main([*BASE, "--out", str(out), "--precision", "fp8"]) == 2
+    assert "unknown --precision 'fp8'" in capsys.readouterr().err
     assert not out.exists()

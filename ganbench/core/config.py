@@ -54,6 +54,11 @@ class Preset:
     datasets: tuple[str, ...] | None = None
     # True: without --dataset, each variant trains on the first of `datasets` it supports only.
     first_dataset_only: bool = False
+    # The shared image conv pair's width under this preset (None: nets.conv.DEFAULT_WIDTH, the
+    # zoo's 64). The CPU presets use 32: a step costs a third (0.13 s against 0.37 s, batch 64,
+    # one thread) and, measured at 500 steps, no audited variant ranks differently (issue 23,
+    # docs/variants.md). `--hp width=` overrides it; the row's hp_effective says which ran.
+    image_width: int | None = None
 
     def budget_for(self, kind: str) -> Budget:
         return self.budgets[kind]
@@ -73,6 +78,7 @@ PRESETS: dict[str, Preset] = {
             kid_subset_size=100,
         ),
         log_every=10,
+        image_width=32,
     ),
     # The whole zoo within 15 minutes on a 2-core CPU (two runs side by side), each variant on the
     # first dataset it supports: ring8 for all that take points, mnist for the image-only ones. The
@@ -96,6 +102,7 @@ PRESETS: dict[str, Preset] = {
         log_every=50,
         datasets=("ring8", "mnist"),
         first_dataset_only=True,
+        image_width=32,
     ),
     # GPU budget used for published leaderboards; sample counts follow the papers where data allow.
     "standard": Preset(

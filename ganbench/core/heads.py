@@ -8,6 +8,10 @@ translate(a, mask, z)       -> the target for source batch a (mask: the inpainti
 translate_back(b)           -> the source for target batch b (two-way translators)
 classify(x)                 -> logits (N, K), K the data's classes (SGAN's D, AC-GAN's head)
 encode(x) / decode(z)       -> a code the generator maps back: decode(encode(x)) ~ x
+fresh(n)                    -> reference rows only: n real samples that neither the training set
+                               nor the fidelity reference holds, scored by the families whose
+                               reference is the training set (memorization) in place of
+                               generate's, which then draws real images from the train split
 Metrics see these callables only, never a variant (tests/test_layers.py)."""
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class Heads:
     classify: Callable[[Tensor], Tensor] | None = None
     encode: Callable[[Tensor], Tensor] | None = None
     decode: Callable[[Tensor], Tensor] | None = None
+    fresh: Callable[[int], Tensor] | None = None
 
     def typed(self) -> dict[str, Callable[[Tensor], Tensor]]:
         """The heads scored beside the main metrics (ganbench.metrics.heads): classify, and

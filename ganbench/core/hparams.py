@@ -85,6 +85,10 @@ def fraction() -> Rule:
     return Rule(lambda v: _number(v) and 0 < v <= 1, "a number in (0, 1]")
 
 
+def dropout_rate() -> Rule:
+    return Rule(lambda v: _number(v) and 0 <= v < 1, "a number in [0, 1)")
+
+
 def optional(rule: Rule) -> Rule:
     """The rule, or None (the setting off)."""
     return Rule(lambda v: v is None or rule.ok(v), f"{rule.expects}, or None")

@@ -85,6 +85,10 @@ def write_text_atomic(path: Path, text: str) -> None:
     _atomic(Path(path), lambda f: f.write(text.encode()))
 
 
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    _atomic(Path(path), lambda f: f.write(data))
+
+
 def save_torch_atomic(path: Path, obj: Any) -> None:
     _atomic(Path(path), lambda f: torch.save(obj, f))
 

@@ -5,7 +5,9 @@ from. `run`, `eval`, `reproduce`, the reference rows and the report all use it.
 Seeds: a run of seed k trains from seed k (Python, NumPy, torch, data order, noise); its final
 evaluation draws noise from seed k + FINAL_EVAL_SEED_OFFSET and its convergence curve from seed
 k + CURVE_SEED_OFFSET, re-seeded at every checkpoint, so evaluation never disturbs training and
-every generator of a leaderboard is scored on the same noise.
+every generator of a leaderboard is scored on the same noise. Saved samples (`eval --samples`) are
+subsampled from seed k + SAMPLES_SEED_OFFSET, a stream of their own: a folder holding the held-out
+images themselves is not cut into the very subset the reference draws with seed k.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ganbench.core.version import __version__
 RUNS_DIR = "runs"  # <out>/runs/<variant>/<dataset>/seed<k>[-hp<key>]/
 FINAL_EVAL_SEED_OFFSET = 1_000_003
 CURVE_SEED_OFFSET = 2_000_003
+SAMPLES_SEED_OFFSET = 3_000_017
 
 # Every row starts with these, in this order: a contract users script against.
 BASE_COLUMNS = [
@@ -39,7 +42,7 @@ BASE_COLUMNS = [
 
 # What a run computes besides its variant, dataset, seed and hyper-parameters (which name its
 # folder): a finished run is reused only by a spec that agrees on every one of these.
-RESUME_SETTINGS = ("preset", "steps", "batch_size", "max_seconds", "features")
+RESUME_SETTINGS = ("preset", "steps", "batch_size", "max_seconds", "features", "precision")
 
 
 def run_folder(out: Path | str, variant: str, dataset: str, seed: int, hp: Any = "") -> Path:
@@ -59,6 +62,7 @@ class RunSpec:
     device: str
     features: str = "auto"
     hp: HP = ()  # --hp overrides of the variant's defaults, sorted (key, value) pairs
+    precision: str = "fp32"  # ganbench.core.precision
 
     def folder(self, out: Path | str) -> Path:
         return run_folder(out, self.variant, self.dataset, self.seed, self.hp)
@@ -119,7 +123,7 @@ def spec_row(spec: RunSpec, family: str = "", external: bool = False) -> dict[st
         family=family,
         origin="plugin" if external else "builtin",
         hp=hp_text(spec.hp),
-    )
+    ) | {"train_precision": spec.precision}  # `precision` is PRDC's metric
 
 
 def run_settings(spec: dict[str, Any]) -> dict[str, Any]:
@@ -131,4 +135,5 @@ def run_settings(spec: dict[str, Any]) -> dict[str, Any]:
         "batch_size": budget.get("batch_size"),
         "max_seconds": budget.get("max_seconds"),
         "features": spec.get("features"),
+        "precision": spec.get("precision", "fp32"),  # runs before --precision were fp32
     }

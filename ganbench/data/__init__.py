@@ -14,6 +14,7 @@ from ganbench.data import mnist as _mnist  # noqa: F401,E402  isort: skip
 from ganbench.data import stacked_mnist as _stacked_mnist  # noqa: F401,E402  isort: skip
 from ganbench.data import padded as _padded  # noqa: F401,E402  isort: skip
 from ganbench.data import translation as _translation  # noqa: F401,E402  isort: skip
+from ganbench.data import fashion as _fashion  # noqa: F401,E402  isort: skip
 
 __all__ = [
     "DEFAULT_DATASETS",

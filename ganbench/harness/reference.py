@@ -1,20 +1,24 @@
-"""The `real` reference row: held-out real data scored as if it were a generator, so every metric
-stands beside the value real data gets (its ceiling, or its floor).
+"""The `real` reference row: real data scored as if it were a generator, so every metric stands
+beside the value an independent real sample gets (the floor a perfect generator reaches, or its
+ceiling).
 
-Images: the held-out split (`data.test`), drawn without replacement in an order shuffled by the
-seed; only when a metric asks for more samples than the split holds are the extra ones drawn with
-replacement. The held-out images outside the metrics' reference subset (image_suite.real_subset,
-when the preset's n_real is smaller than the split) come first, so that where the split allows the
-row is an independent real sample, as a perfect generator's would be; where the reference is the
-whole split (quick, standard on `mnist`) the fidelity metrics compare the split with itself (FID 0,
-precision and recall 1 by construction: a zero point, not a sampling-noise floor).
+Images: an independent real sample at the generators' counts, never the reference compared with
+itself. The fidelity metrics (IS, FID, KID, precision / recall / density / coverage), MS-SSIM and
+the classifier modes score images of the *train* split (seed-shuffled, without replacement; at
+most the whole split, so where a preset asks for more than the split holds n_fake says how many),
+against the held-out reference as every generator is: the train split is never part of that
+reference. The memorization family compares with the train split itself, so there the row scores
+*held-out* images (core.heads.Heads.fresh: seed-shuffled, those outside the fidelity reference
+first), the fresh-data level nn_ratio / authenticity / ct_z are defined against. Both splits are
+drawn from one distribution (a seeded random split, or the source's official one), so the row is
+what a generator that samples the data distribution itself scores. docs/metrics.md says why this
+design and not halves of the held-out split.
 2-D mixtures: fresh samples of the true mixture from a generator seeded by the seed
-(never the stored test points). Both go through `ganbench.metrics.evaluate.evaluate` with the preset's
-EvalSizes, exactly as a trained variant's sampler does (suite.run_one), and land in
+(never the stored test points). Both go through `ganbench.metrics.score.score` with the preset's
+EvalSizes, exactly as a trained variant's heads do (suite.run_one), and land in
 `<out>/runs/real/<dataset>/seed<k>/result.json`, so the leaderboards pick them up and a resume
 skips them. The row has variant `real`, origin `reference`; reports, rankings, best marks and
 `compare` keep it apart from the variants.
-
 """
 
 from __future__ import annotations
@@ -61,6 +65,21 @@ def reference_sampler(data, seed: int, n_real: int | None = None):
     in_ref[real_subset(n, n_real)] = True
     order = torch.randperm(n, generator=g)
     order = torch.cat([order[~in_ref[order]], order[in_ref[order]]])
+    return _ordered_sampler(data.test, order, g)
+
+
+def train_sampler(data, seed: int):
+    """n -> images of the train split in a seed-shuffled order, without replacement (then with
+    replacement once the split is used up): the real row's samples for the fidelity metrics."""
+    import torch
+
+    g = torch.Generator().manual_seed(int(seed) + 1)
+    return _ordered_sampler(data.train, torch.randperm(len(data.train), generator=g), g)
+
+
+def _ordered_sampler(images, order, g):
+    import torch
+
     used = 0
 
     def sample(n: int) -> torch.Tensor:
@@ -68,9 +87,9 @@ def reference_sampler(data, seed: int, n_real: int | None = None):
         idx = order[used : used + n]
         used += len(idx)
         if len(idx) < n:  # more asked than the split holds: the rest with replacement
-            extra = torch.randint(len(data.test), (n - len(idx),), generator=g)
+            extra = torch.randint(len(images), (n - len(idx),), generator=g)
             idx = torch.cat([idx, extra])
-        return data.test[idx]
+        return images[idx]
 
     return sample
 
@@ -83,8 +102,9 @@ def _how(dataset: str, variant: str = REFERENCE_VARIANT) -> str:
     if get_dataset(dataset).spec.kind == "points":
         return "fresh samples of the true mixture (torch.Generator seeded by the seed)"
     return (
-        "held-out split, seed-shuffled, without replacement, images outside the metrics' "
-        "reference subset first (with replacement beyond the split)"
+        "fidelity metrics, MS-SSIM and modes: the train split, seed-shuffled, without replacement "
+        "(at most the whole split); memorization: the held-out split, seed-shuffled, images "
+        "outside the fidelity reference first"
     )
 
 
@@ -120,7 +140,7 @@ def score_reference(
         data = get_dataset(dataset)
         sizes = get_preset(preset).eval
         ev = score(reference_heads(variant, data, seed, sizes), data, sizes, int(seed), features, dev)
-        row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
+        row.update(ev.columns())
         row.update(eval_seconds=round(time.perf_counter() - start, 3), status="ok")
     except Exception as exc:  # a reference that cannot be scored is a row, not a crash
         row["error"] = f"{type(exc).__name__}: {exc}"
@@ -140,13 +160,23 @@ def _done(folder: Path, preset: str, features: str) -> dict[str, Any] | None:
 
 def _fits(row: dict[str, Any], preset: str, features: str) -> bool:
     """An ok reference row scored with this preset and feature choice (other sample counts or
-    feature space: not this leaderboard's reference)."""
+    feature space: not this leaderboard's reference), the way reference rows are made now (a
+    real row of images scored before it was an independent sample is scored again)."""
     spec = row.get("spec") or {}
     return (
         row.get("status") == "ok"
         and row.get("preset") == preset
         and (spec.get("features") == features)
+        and spec.get("reference") != SELF_COMPARED_HOW
     )
+
+
+# How image `real` rows were made before they were independent samples (the held-out split scored
+# against itself where the reference was the whole split): such stored rows are scored again.
+SELF_COMPARED_HOW = (
+    "held-out split, seed-shuffled, without replacement, images outside the metrics' "
+    "reference subset first (with replacement beyond the split)"
+)
 
 
 def ensure_reference_rows(
@@ -326,12 +356,16 @@ def baseline_translator(variant: str, data) -> Callable:
 
 
 def reference_heads(variant: str, data, seed: int, sizes) -> Heads:
-    """What a reference row is scored through, as a trained variant's heads are: the held-out
-    real data (or the true mixture) as `generate`; on translation data the ground truth or a
-    classical baseline as `translate`."""
+    """What a reference row is scored through, as a trained variant's heads are: real train images
+    as `generate` and held-out ones as `fresh` (images), the true mixture (2-D); on translation
+    data the ground truth or a classical baseline as `translate`."""
     if data.spec.task == "translation":
         return Heads(translate=baseline_translator(variant, data))
-    return Heads(generate=reference_sampler(data, seed, sizes.n_real_image))
+    if data.spec.kind == "points":
+        return Heads(generate=reference_sampler(data, seed, sizes.n_real_image))
+    return Heads(
+        generate=train_sampler(data, seed), fresh=reference_sampler(data, seed, sizes.n_real_image)
+    )
 
 
 def _save_translation_picture(triplets, variant: str, dataset: str, seed: int, folder) -> None:

@@ -20,6 +20,7 @@ from ganbench.core.errors import GanbenchError
 from ganbench.core.hparams import hp_text
 from ganbench.core.io import read_result, save_torch_atomic, write_json_atomic, write_text_atomic
 from ganbench.core.log import progress, stage, warn
+from ganbench.core.platform_info import device_info
 from ganbench.core.runrecord import (
     CURVE_SEED_OFFSET,
     FINAL_EVAL_SEED_OFFSET,
@@ -45,18 +46,28 @@ def load_done(folder: Path) -> dict[str, Any] | None:
     return row if row is not None and row.get("status") in DONE else None
 
 
+def kept_result(folder: Path, row: dict[str, Any]) -> dict[str, Any] | None:
+    """The finished (ok / diverged) row already in `folder`, which stands over `row` (said in a
+    warning); None when there is none and `row` may be written."""
+    kept = load_done(folder)
+    if kept is None:
+        return None
+    warn(
+        f"{folder}: a finished result ({kept['status']}) is already there and is kept; this "
+        f"attempt's {row['status']} row is not written"
+    )
+    return {k: v for k, v in kept.items() if k != "spec"}
+
+
 def store_result(folder: Path, row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     """Write `row` (+ its spec) as folder/result.json, unless a finished (ok / diverged) result is
     already there: that one is never overwritten. Checked just before writing, under the run's
     claim (run_suite), so no other process can write in between. Returns the row that stands."""
-    kept = load_done(folder)
+    kept = kept_result(folder, row)
     if kept is not None:
-        warn(
-            f"{folder}: a finished result ({kept['status']}) is already there and is kept; this "
-            f"attempt's {row['status']} row is not written"
-        )
-        return {k: v for k, v in kept.items() if k != "spec"}
-    write_json_atomic(folder / "result.json", {**row, "spec": spec})
+        return kept
+    platform = device_info(torch.device(spec.get("device", "cpu")).type)
+    write_json_atomic(folder / "result.json", {**row, "spec": spec, "platform": platform})
     return row
 
 
@@ -78,16 +89,47 @@ def tag(spec: RunSpec) -> str:
     return f"{spec.variant} {spec.dataset} seed{spec.seed}"
 
 
-def run_device(spec: RunSpec) -> torch.device:
+def run_device(spec: RunSpec, *rows: dict[str, Any]) -> torch.device:
+    """The run's device, chosen where the run executes; the rows record what it is."""
     device = torch.device(spec.device)
     if device.type == "cpu":
         torch.set_num_threads(1)  # results must not depend on --jobs; see run_suite
+    for row in rows:
+        row["device_name"] = device_info(device.type)["device_name"]
     return device
+
+
+def preset_hp(preset: str, info: VariantInfo, spec: Any) -> dict[str, Any]:
+    """Hyper-parameters the preset sets below any --hp: the shared conv pair's width on images
+    (Preset.image_width) for variants built on that pair (their own `width` default is None)."""
+    width = get_preset(preset).image_width
+    if width and spec.kind == "image" and info.cls.known_hparams("image").get("width", 0) is None:
+        return {"width": width}
+    return {}
+
+
+def trained_variant(folder: Path | str) -> Any:
+    """The trained variant of a finished run folder, built as its run built it (the dataset, the
+    preset's and --hp's hyper-parameters of its result.json) with checkpoint.pt loaded: the
+    networks a user samples from after a run (`variant.sample(n, device, generator, labels)`)."""
+    folder = Path(folder)
+    done = load_done(folder)
+    if done is None or "spec" not in done or not (folder / "checkpoint.pt").is_file():
+        raise GanbenchError(f"{folder} holds no finished run with a checkpoint (result.json, "
+                            "checkpoint.pt); run it first")  # fmt: skip
+    spec = done["spec"]
+    info, data = get_variant(spec["variant"]), get_dataset(spec["dataset"])
+    hp = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.get("hp") or ()}
+    variant = info.cls(data.spec, **{**preset_hp(spec["preset"], info, data.spec), **hp})
+    state = torch.load(folder / "checkpoint.pt", map_location="cpu")
+    for name, module in variant.modules().items():
+        module.load_state_dict(state[name])
+    return variant
 
 
 def build(spec: RunSpec, info: VariantInfo, data: Any, row: dict[str, Any]) -> Any:
     """The run's variant (after seed_everything(spec.seed)); its settings go into the row."""
-    variant = info.cls(data.spec, **dict(spec.hp))
+    variant = info.cls(data.spec, **{**preset_hp(spec.preset, info, data.spec), **dict(spec.hp)})
     row["hp_effective"] = hp_text(variant.hp)
     row["generator_conditioned"] = variant.generator_conditioned()
     ema = describe_ema(variant.hp.get("ema_half_life") or 0, variant.hp.get("ema_rampup"),
@@ -130,7 +172,7 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
     row = start_row(spec, info)
     start = time.perf_counter()
     try:
-        device = run_device(spec)
+        device = run_device(spec, row)
         seed_everything(spec.seed)
         data = get_dataset(spec.dataset)
         variant = build(spec, info, data, row)
@@ -148,6 +190,7 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
                 progress=bar,
                 checkpoints=eval_schedule(spec.budget.steps) if recorder else (),
                 on_checkpoint=recorder,
+                precision=spec.precision,
             )
         finish(spec, out, variant, data, res, recorder, row, device)
     except Exception as exc:  # a broken run is a row, not a crashed suite
@@ -169,7 +212,7 @@ def run_seed_group(specs: list[RunSpec], out: Path, log_every: int) -> list[dict
     rows = [{**start_row(s, info), "batched": len(specs)} for s in specs]
     start = time.perf_counter()
     try:
-        device = run_device(first)
+        device = run_device(first, *rows)
         data = get_dataset(first.dataset)
         members = []
         for s, row in zip(specs, rows, strict=True):
@@ -191,6 +234,7 @@ def run_seed_group(specs: list[RunSpec], out: Path, log_every: int) -> list[dict
                 checkpoints=eval_schedule(first.budget.steps),
                 on_checkpoint=lambda k, step: recorders[k](step),
                 progress=bar,
+                precision=first.precision,
             )
     except Exception as exc:  # the batched training broke: every member is a failed row
         for s, row in zip(specs, rows, strict=True):
@@ -229,6 +273,14 @@ def worker_died(spec: RunSpec, out: Path, why: str) -> dict[str, Any]:
     return store_result(spec.folder(out), row, spec.as_dict())
 
 
+def job_failed(spec: RunSpec, out: Path, why: str) -> dict[str, Any]:
+    """The failed row for a run whose job raised where it ran, outside run_one's own handling
+    (e.g. its variant could not be imported on that machine); never retried."""
+    row = start_row(spec)
+    row["error"] = why
+    return store_result(spec.folder(out), row, spec.as_dict())
+
+
 def finish(
     spec: RunSpec,
     out: Path,
@@ -259,7 +311,7 @@ def finish(
     stage(f"{tag(spec)}: evaluating ({data.spec.kind} metrics)")
     heads = variant.typed_heads(device, eval_gen)
     ev = score(heads, data, get_preset(spec.preset).eval, spec.seed, spec.features, device)
-    row.update(ev.metrics, features=ev.features, n_gen=ev.n_gen, n_real=ev.n_real)
+    row.update(ev.columns())
     variant.oracle = project_oracle  # injected: variants never import metrics
     row.update(variant.extra_metrics(data, device, eval_gen))
     from ganbench.metrics.heads import score_heads  # classify / encode heads

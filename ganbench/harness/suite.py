@@ -1,110 +1,31 @@
-"""Plan and run a suite of (variant, dataset, seed) runs; each finished run leaves its own folder
+"""Run a suite of planned (variant, dataset, seed) runs (planning them is
+ganbench/harness/plan.py); each finished run leaves its own folder
 (ganbench/harness/run.py). A re-run skips every run whose result.json says ok or diverged, so an
-interrupted suite loses nothing; failed runs are retried. Runs execute on an executor
-(ganbench/harness/executor.py: this process, or a pool of worker processes).
+interrupted suite loses nothing; failed runs are retried. Runs (and batched seed groups) execute
+on an executor (ganbench/harness/executor.py: this process, a pool of worker processes, or Ray
+tasks: ganbench/harness/ray_executor.py).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganbench.core.config import Preset, get_preset, override_budget
+from ganbench.core.config import get_preset
 from ganbench.core.errors import GanbenchError
-from ganbench.core.hparams import freeze
 from ganbench.core.io import read_result
 from ganbench.core.log import info, notice, warn
-from ganbench.core.runrecord import RESUME_SETTINGS, RunSpec, run_settings
-from ganbench.core.seeding import resolve_device
-from ganbench.data import DEFAULT_DATASETS, get_dataset
-from ganbench.data.registry import check_dataset_name
-from ganbench.harness.executor import WorkerLost, local_executor
-from ganbench.harness.run import DONE, load_done, run_one, run_seed_group, tag, worker_died
-from ganbench.registry import get_variant, list_variants
+from ganbench.core.runrecord import RunSpec
+from ganbench.data import get_dataset
+from ganbench.harness.executor import Job, JobError, WorkerLost, local_executor
+
+# planning moved to ganbench.harness.plan; its public names are re-exported here
+from ganbench.harness.plan import check_resume, plan_runs, resolve_jobs  # noqa: F401
+from ganbench.harness.run import DONE, job_failed, load_done, run_one, tag, worker_died
 
 __all__ = ["RunSpec", "check_resume", "load_done", "plan_runs", "run_one", "run_suite"]
-
-
-def plan_runs(
-    variants: list[str] | None,
-    datasets: list[str] | None,
-    seeds: list[int],
-    preset: str,
-    device: str = "auto",
-    steps: int | None = None,
-    batch_size: int | None = None,
-    max_seconds: float | None = None,
-    features: str = "auto",
-    hp: dict[str, Any] | None = None,
-) -> list[RunSpec]:
-    """Every run to do, validated (names, budget, device, hyper-parameters) before anything is
-    written.
-
-    variants=None means all registered; datasets=None means each variant's default datasets.
-    `hp` overrides hyper-parameters of every variant planned; a key a variant does not know is an
-    error naming the keys it knows.
-    """
-    p: Preset = get_preset(preset)
-    dev = str(resolve_device(device))
-    infos = list_variants() if variants is None else [get_variant(v) for v in variants]
-    for d in datasets or []:
-        check_dataset_name(d)
-    if not seeds:
-        raise GanbenchError("no seeds given; pass --seeds with at least one integer")
-    for budget in p.budgets.values():
-        override_budget(budget, steps, batch_size, max_seconds)
-    specs = []
-    for vinfo in infos:
-        targets = datasets or vinfo.datasets or p.datasets or DEFAULT_DATASETS
-        planned = 0
-        for d in targets:
-            ds = get_dataset(d).spec
-            if not datasets and p.first_dataset_only and planned:
-                break  # the preset trains each variant on the first of its datasets it supports
-            if not vinfo.supports_data(ds.kind, ds.num_classes, ds.relation):
-                if datasets and variants is not None:
-                    raise GanbenchError(
-                        f"variant {vinfo.name!r} does not train on {d!r} (it supports "
-                        f"{', '.join(sorted(vinfo.supports))}); pick another --dataset"
-                    )
-                continue
-            problem = getattr(vinfo.cls, "data_problem", lambda spec: "")(ds)
-            if problem:
-                if datasets and variants is not None:
-                    raise GanbenchError(f"variant {vinfo.name!r} on {d!r}: {problem}")
-                continue
-            budget = override_budget(p.budget_for(ds.kind), steps, batch_size, max_seconds)
-            if hp:
-                vinfo.cls.check_hparams(ds.kind, hp)
-            frozen = freeze(hp or {})
-            planned += 1
-            for s in seeds:
-                specs.append(RunSpec(vinfo.name, d, int(s), preset, budget, dev, features, frozen))
-    from ganbench.metrics.features import check_feature_space  # fail fast, before any training
-
-    check_feature_space(features, sorted({spec.dataset for spec in specs}))
-    return specs
-
-
-def check_resume(specs: list[RunSpec], out: Path) -> None:
-    """Refuse, before anything runs or is written, a command whose runs are already finished in
-    `out` with other settings (budget, preset, features): reusing them would give a leaderboard
-    of another budget than the one asked for. The error names the settings that differ."""
-    for spec in specs:
-        done = load_done(spec.folder(out))
-        if done is None or "spec" not in done:
-            continue
-        was, now = run_settings(done["spec"]), run_settings(spec.as_dict())
-        differ = [k for k in RESUME_SETTINGS if was[k] != now[k]]
-        if differ:
-            what = ", ".join(f"{k}={was[k]!r} (this command: {now[k]!r})" for k in differ)
-            raise GanbenchError(
-                f"{spec.folder(out)} already holds this run finished with {what}; give another "
-                "--out for these settings, or run with the ones it was run with"
-            )
 
 
 @dataclass
@@ -153,12 +74,17 @@ def run_suite(
     jobs: int = 1,
     max_minutes: float | None = None,
     batch_seeds: bool = False,
+    executor: Any = None,
 ) -> SuiteOutcome:
     """Run every spec not already done under `out`, then rewrite the leaderboards from all results.
 
     batch_seeds: the seeds of one (variant, dataset, budget, hp) that ganbench.harness.batched
-    supports train as one batched model in this process first (run_seed_group; rows say
-    `batched`); everything else runs as usual. Same numbers in distribution, not bit for bit.
+    supports train as one batched model (run_seed_group, one job on the executor; rows say
+    `batched`), submitted first; everything else runs as usual. Same numbers in distribution,
+    not bit for bit.
+
+    executor: where jobs run (ganbench.harness.executor; e.g. a RayExecutor); the caller owns it
+    and closes it. None: this process for one job, else a pool of `jobs` worker processes.
 
     max_minutes: start no new run once that many minutes have passed since this call began (the
     first run always starts); runs already started finish, the leaderboards are written from what
@@ -210,11 +136,7 @@ def run_suite(
             by_others += 1
             report(label, {k: v for k, v in row.items() if k != "spec"}, " in another process")
 
-    if batch_seeds:
-        for group in seed_groups([spec for _, spec in todo]):
-            if not deadline.may_start(ran):
-                break
-            ran += _run_group(group, todo, out, report)
+    groups = seed_groups([spec for _, spec in todo]) if batch_seeds else []
     queue = ClaimQueue(
         todo,
         folder_of=lambda item: item[1].folder(out),
@@ -222,11 +144,14 @@ def run_suite(
         read=lambda folder: read_result(folder, "re-running this run"),
         final=lambda row: row.get("status") in DONE,
     )
-    executor = local_executor(1 if len(todo) <= 1 else jobs)
+    own = executor is None
+    if own:
+        executor = local_executor(1 if len(todo) <= 1 else jobs)
     try:
-        ran = _drive(executor, queue, out, report, elsewhere, deadline, ran)
+        ran = _drive(executor, queue, groups, out, report, elsewhere, deadline, ran)
     finally:
-        executor.close()
+        if own:
+            executor.close()
     not_run = len(queue.pending) if executor.broken else 0
     if executor.broken:
         warn(
@@ -253,7 +178,10 @@ def seed_groups(specs: list[RunSpec]) -> list[list[RunSpec]]:
 
     by_key: dict[tuple, list[RunSpec]] = {}
     for spec in specs:
-        key = (spec.variant, spec.dataset, spec.preset, spec.budget, spec.device, spec.features)
+        key = (
+            spec.variant, spec.dataset, spec.preset, spec.budget, spec.device, spec.features,
+            spec.precision,
+        )  # fmt: skip
         by_key.setdefault((*key, spec.hp), []).append(spec)
     groups = []
     for group in by_key.values():
@@ -266,41 +194,70 @@ def seed_groups(specs: list[RunSpec]) -> list[list[RunSpec]]:
     return groups
 
 
-def _run_group(group: list[RunSpec], todo: list, out: Path, report: Any) -> int:
-    """Claim what this process can of `group` and train it batched (two or more members), else
-    leave the group to the ordinary queue. Returns the number of runs started."""
+def _claim_group(group: list[RunSpec], queue: Any, out: Path) -> tuple[list, list, Job] | None:
+    """Claim what this process can of a batched seed group still pending in `queue`: two or more
+    members make one job (labels, claims, Job), taken out of the queue; else every claim is
+    released and the members stay in the queue, to run one by one."""
     from ganbench.harness.claims import Claim, acquire
 
-    claims = {}
+    pending = {spec: (label, spec) for label, spec in queue.pending}
+    claimed = []
     for spec in group:
+        if spec not in pending:
+            continue
         got = acquire(spec.folder(out), tag(spec))
         if isinstance(got, Claim):
             if load_done(spec.folder(out)) is None:
-                claims[spec] = got
+                claimed.append((pending[spec], got))
             else:  # finished by another process meanwhile: the queue reports it
                 got.release()
-    if len(claims) < 2:
-        for claim in claims.values():
+    if len(claimed) < 2:
+        for _, claim in claimed:
             claim.release()
-        return 0
-    members = list(claims)
-    try:
-        rows = run_seed_group(members, out, get_preset(members[0].preset).log_every)
-    finally:
-        for claim in claims.values():
-            claim.release()
-    labels = {spec: label for label, spec in todo}
-    for spec, row in zip(members, rows, strict=True):
-        report(labels[spec], row, f" (batched x{len(members)})")
-    todo[:] = [(label, spec) for label, spec in todo if spec not in claims]
-    return len(members)
+        return None
+    for item, _ in claimed:
+        queue.pending.remove(item)
+    members = tuple(item[1] for item, _ in claimed)
+    job = Job(members, out, get_preset(members[0].preset).log_every)
+    return [item[0] for item, _ in claimed], [claim for _, claim in claimed], job
+
+
+def _next_job(groups: list, queue: Any, out: Path) -> tuple[list, list, Job] | None:
+    """The next job this process may start now: a batched seed group first (while any can be
+    claimed), else the next claimable run of the queue; None when none can start now."""
+    while groups:
+        got = _claim_group(groups.pop(0), queue, out)
+        if got is not None:
+            return got
+    taken = queue.take()
+    if taken is None:
+        return None
+    (label, spec), claim = taken
+    return [label], [claim], Job((spec,), out, get_preset(spec.preset).log_every)
+
+
+def _rows_of(job: Job, result: Any) -> list[dict[str, Any]]:
+    """The rows of a finished job; a lost worker or a job that raised: a failed row per spec."""
+    if isinstance(result, WorkerLost):
+        return [worker_died(spec, job.out, result.why) for spec in job.specs]
+    if isinstance(result, JobError):
+        return [job_failed(spec, job.out, result.why) for spec in job.specs]
+    return result
 
 
 def _drive(
-    executor: Any, queue: Any, out: Path, report: Any, elsewhere: Any, deadline: _Deadline, ran: int
+    executor: Any,
+    queue: Any,
+    groups: list,
+    out: Path,
+    report: Any,
+    elsewhere: Any,
+    deadline: _Deadline,
+    ran: int,
 ) -> int:
-    """Keep the executor's slots busy with claimed runs (none started after the deadline; those
-    in flight finish); report each row as it comes back. Returns the runs started so far."""
+    """Keep the executor's slots busy with claimed jobs (batched seed groups first, then runs;
+    none started after the deadline; those in flight finish); report each row as it comes back.
+    Returns the runs started so far."""
     from ganbench.harness.claims import POLL_SECONDS
 
     while (queue.pending and not executor.broken and not deadline.hit) or executor.in_flight:
@@ -310,42 +267,32 @@ def _drive(
             and queue.pending
             and deadline.may_start(ran)
         ):
-            got = queue.take()
+            got = _next_job(groups, queue, out)
             if got is None:
                 break
-            (tag_, spec), claim = got
-            log_every = get_preset(spec.preset).log_every
-            if not executor.submit((tag_, spec, claim), run_one, spec, out, log_every):
-                claim.release()
-                queue.pending.insert(0, (tag_, spec))
+            labels, claims, job = got
+            if not executor.submit((labels, claims, job), job):
+                for claim in claims:
+                    claim.release()
+                queue.pending[:0] = list(zip(labels, job.specs, strict=True))
                 break
-            ran += 1
+            ran += len(job.specs)
         elsewhere()
         if not executor.in_flight:
             if queue.pending and not executor.broken and not deadline.hit:
                 queue.wait()
             continue
-        for (tag_, spec, claim), result in executor.collect(POLL_SECONDS):
+        for (labels, claims, job), result in executor.collect(POLL_SECONDS):
             try:
-                row = worker_died(spec, out, result.why) if isinstance(result, WorkerLost) else result
+                rows = _rows_of(job, result)
             finally:
-                claim.release()
-            report(tag_, row)
+                for claim in claims:
+                    claim.release()
+            where = f" (batched x{len(job.specs)})" if len(job.specs) > 1 else ""
+            for label, row in zip(labels, rows, strict=True):
+                report(label, row, where)
     elsewhere()
     return ran
-
-
-def resolve_jobs(jobs: str | int, device: str) -> int:
-    """`auto`: one run per core on the CPU (each single-threaded), one at a time on a GPU."""
-    if jobs == "auto":
-        return 1 if device != "cpu" else max(1, min(os.cpu_count() or 1, 8))
-    try:
-        n = int(jobs)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise GanbenchError(f"--jobs {jobs!r} is not a positive integer; give a number or auto")
-    return n
 
 
 def _headline(row: dict[str, Any]) -> str:

@@ -28,6 +28,9 @@ from typing import Any
 import torch
 
 from ganbench.core.config import Budget
+from ganbench.core.precision import autocast
+from ganbench.core.precision import configure as configure_precision
+from ganbench.core.precision import prepare as prepare_precision
 from ganbench.core.seeding import global_rng_state, rng_untouched, set_global_rng_state
 from ganbench.data.base import Dataset
 from ganbench.data.streams import BatchStream, make_stream
@@ -162,6 +165,7 @@ def train(
     resume: dict[str, Any] | None = None,
     save_state: Callable[[dict[str, Any]], None] | None = None,
     save_every: int | None = None,
+    precision: str = "fp32",
 ) -> TrainResult:
     """Train `variant` on `data.train` for `budget`; returns the loss history and what stopped it.
 
@@ -169,8 +173,11 @@ def train(
     training (see isolated_call); its time is in `checkpoint_seconds`, not `wall_seconds`.
     save_state(state) is called at the first log row after every `save_every` steps with the
     whole training state (TrainState); `resume=state` continues from it exactly as the run
-    would have gone on (the same networks, optimizers, EMA, RNGs and data order)."""
+    would have gone on (the same networks, optimizers, EMA, RNGs and data order).
+    precision: ganbench.core.precision (the losses' forward passes under autocast for bf16)."""
     variant.to(device)
+    configure_precision(precision, device)
+    prepare_precision(precision, variant.modules().values())
     for m in variant.modules().values():
         m.train()
     stream = make_stream(data, budget.batch_size, generator, device)
@@ -217,15 +224,18 @@ def train(
             if not u.active(step, budget.steps):
                 continue
             if isinstance(u, Joint):
-                step_losses.update(joint_update(variant, u, ctx, optimizers))
+                with autocast(precision, device):
+                    step_losses.update(joint_update(variant, u, ctx, optimizers))
                 continue
             if isinstance(u, Custom):
-                losses = u.fn(ctx, Stepper(variant, optimizers))
+                with autocast(precision, device):
+                    losses = u.fn(ctx, Stepper(variant, optimizers))
                 step_losses.update({k: v.detach() for k, v in losses.items()})
                 continue
             opt = optimizers[u.player]
             for _ in range(u.repeat):
-                loss = u.loss(ctx)
+                with autocast(precision, device):
+                    loss = u.loss(ctx)
                 opt.zero_grad(set_to_none=True)
                 (loss * u.every if u.lazy else loss).backward()
                 opt.step()

@@ -29,7 +29,11 @@ WEIGHTS_FILE = WEIGHTS_DIR / "mnist_cnn.pt"
 META_FILE = WEIGHTS_DIR / "mnist_cnn.json"
 FEATURE_DIM = 128
 # Target domain -> stem of its weights / json in WEIGHTS_DIR (one MnistCNN per domain).
-DOMAINS = {"mnist": "mnist_cnn", "mnist-inverse-thick": "mnist_inverse_thick_cnn"}
+DOMAINS = {
+    "mnist": "mnist_cnn",
+    "mnist-inverse-thick": "mnist_inverse_thick_cnn",
+    "fashion-mnist": "fashion_mnist_cnn",  # Fashion-MNIST's own net (data.fashion)
+}
 
 
 class MnistCNN(nn.Module):

@@ -23,7 +23,9 @@ def evaluate(
     seed: int,
     features: str = "auto",
     device: torch.device | str = "cpu",
+    fresh: Sampler | None = None,
 ) -> Evaluation:
+    """fresh: a reference row's real samples for the memorization family (core.heads.Heads)."""
     if dataset.spec.kind == "points":
         x = draw(sampler, sizes.n_points, dataset)
         m = dataset.mixture
@@ -36,4 +38,4 @@ def evaluate(
         )
     from ganbench.metrics.image_suite import evaluate_images  # heavy: only for image data
 
-    return evaluate_images(sampler, dataset, sizes, seed, features, device)
+    return evaluate_images(sampler, dataset, sizes, seed, features, device, fresh=fresh)

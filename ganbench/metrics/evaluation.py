@@ -26,6 +26,21 @@ class Evaluation:
     n_gen: int = 0
     n_real: int = 0
     artifacts: dict[str, Any] = field(default_factory=dict)  # e.g. closest generated/train pairs
+    # bookkeeping columns beside the metrics (never averaged): n_fake, the reference split of
+    # each metric family, the dataset's split sizes and source, why a metric is empty
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def columns(self) -> dict[str, Any]:
+        """What a row gets from its evaluation: the metrics, then features, n_gen, n_real,
+        n_fake (= n_gen unless the evaluator says otherwise) and the bookkeeping columns."""
+        return {
+            **self.metrics,
+            "features": self.features,
+            "n_gen": self.n_gen,
+            "n_real": self.n_real,
+            "n_fake": self.n_gen,
+            **self.extra,
+        }
 
 
 def draw(sampler: Sampler, n: int, dataset: Dataset, chunk: int = 500) -> torch.Tensor:

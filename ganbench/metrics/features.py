@@ -51,11 +51,26 @@ INCEPTION_URL = (
     "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" + INCEPTION_FILE
 )
 INCEPTION_ENV = "GANBENCH_INCEPTION_WEIGHTS"
-FEATURE_CHOICES = ("auto", "mnist-cnn", "inception")
-# 28 px digits, and the same digits padded to 32 px
-PROJECT_DATASETS = (
-    "mnist", "stacked-mnist", "mnist-full", "stacked-mnist-full", "mnist32", "stacked-mnist32"
+FEATURE_CHOICES = ("auto", "mnist-cnn", "fashion-mnist-cnn", "inception")
+# The bundled datasets a project network covers, and its domain: the MNIST CNN scores the MNIST
+# digit sets (28 px, and padded to 32 px) and nothing else; Fashion-MNIST has its own network.
+PROJECT_DOMAINS = {
+    "mnist": "mnist", "stacked-mnist": "mnist", "mnist-full": "mnist",
+    "stacked-mnist-full": "mnist", "mnist32": "mnist", "stacked-mnist32": "mnist",
+    "stacked-mnist32-full": "mnist", "fashion-mnist": "fashion-mnist",
+}  # fmt: skip
+PROJECT_DATASETS = tuple(PROJECT_DOMAINS)
+PROJECT_CHOICES = {"mnist-cnn": "mnist", "fashion-mnist-cnn": "fashion-mnist"}
+USER_PREFIXES = ("folder-", "npz-", "tv-", "ref-")  # ganbench.data.sources names
+CHOICES_TEXT = (
+    "auto | mnist-cnn | fashion-mnist-cnn | inception | MODULE:ATTR (your own nn.Module, "
+    "docs/metrics.md)"
 )
+
+
+def project_domain(dataset_name: str) -> str | None:
+    """The domain of the project network that covers a bundled dataset, or None."""
+    return PROJECT_DOMAINS.get(dataset_name)
 
 
 def space_name(domain: str) -> str:
@@ -216,8 +231,8 @@ def resolve_inception_weights(download: bool = True) -> Path:
 
 @dataclass(frozen=True)
 class FeatureSpace:
-    name: str  # "mnist-cnn", "mnist-inverse-thick-cnn" (space_name(domain)) or "inception"
-    extractor: str  # torch-fidelity registry name
+    name: str  # "mnist-cnn", "mnist-inverse-thick-cnn" (space_name(domain)), "inception", a module's
+    extractor: str  # torch-fidelity registry name, or "user:MODULE:ATTR" (metrics/user_features.py)
     weights: Path
     sha12: str  # first 12 hex digits of the weights' SHA-256
     isc_layer: str
@@ -247,19 +262,76 @@ def _sha12(path: str, mtime: float) -> str:
     return sha256_file(Path(path))[:12]
 
 
+def local_inception_weights() -> Path | None:
+    """The Inception weights file when it is on this machine (no download), else None."""
+    try:
+        explicit = os.environ.get(INCEPTION_ENV)
+        if explicit:
+            return resolve_inception_weights(download=False)
+        hub = inception_hub_path()
+        return hub if hub.is_file() else None
+    except GanbenchError:
+        return None
+
+
+def no_space_message(dataset: str, shape: tuple[int, ...]) -> str:
+    covered = "; ".join(
+        f"{space_name(d)}: {', '.join(n for n, dd in PROJECT_DOMAINS.items() if dd == d)}"
+        for d in sorted(set(PROJECT_DOMAINS.values()))
+    )
+    return (
+        f"no feature network fits dataset {dataset!r} ({'x'.join(map(str, shape))} images): the "
+        f"project networks score only their own datasets ({covered}), and the Inception-v3 "
+        f"weights file {INCEPTION_FILE} is not on this machine; put it at {inception_hub_path()} "
+        f"(or pass --inception-weights PATH / set {INCEPTION_ENV}), or choose --features "
+        f"{CHOICES_TEXT}"
+    )
+
+
+def _image_space_problem(features: str, name: str, spec) -> None:
+    """Raise (GanbenchError) when generation images `name` cannot be scored in `features`."""
+    from ganbench.metrics import user_features
+
+    domain = project_domain(name)
+    if features == "auto":
+        if domain is None and local_inception_weights() is None:
+            raise GanbenchError(no_space_message(name, spec.shape))
+        return
+    if features in PROJECT_CHOICES:
+        wanted = PROJECT_CHOICES[features]
+        # your own grey 28 px data (a folder of MNIST PNGs) may be scored by a project network
+        # when you name it; a bundled dataset of another domain never is
+        yours = name.startswith(USER_PREFIXES) and tuple(spec.shape) in ((1, 28, 28), (1, 32, 32))
+        if domain != wanted and not (domain is None and yours):
+            covers = ", ".join(n for n, d in PROJECT_DOMAINS.items() if d == wanted)
+            raise GanbenchError(
+                f"--features {features} is the project network of {covers} (and of your own "
+                f"grey 28 px images when you name it), not of {name!r}; use --features "
+                f"{CHOICES_TEXT}"
+            )
+        return
+    if user_features.is_module_text(features) or features in user_features.entry_point_names():
+        user_features.probe(features, spec.shape[0])
+
+
 def check_feature_space(
     features: str, dataset_names: Iterable[str] = (), strict: bool = False
 ) -> None:
     """Fail fast (before any training) when the image and translation datasets cannot be scored
     in `features`: an unknown name, Inception weights that cannot be had, project weights (of
-    each target domain) missing or altered. strict: also refuse datasets no project network
-    covers (used per run; the suite plan leaves those to fail as their own rows)."""
+    each target domain) missing or altered, a dataset no network fits (`--features auto` picks a
+    project network only for its own datasets, else Inception when its weights are here), a
+    feature module that fails its probe batch. strict: also refuse translation datasets whose
+    target domain no project network covers (used per run; the suite plan leaves those to fail
+    as their own rows)."""
     from ganbench.data import get_dataset
+    from ganbench.metrics import user_features
 
-    if features not in FEATURE_CHOICES:
-        raise GanbenchError(
-            f"unknown feature space {features!r}; use one of: {', '.join(FEATURE_CHOICES)}"
-        )
+    module = user_features.is_module_text(features) or (
+        features not in FEATURE_CHOICES and features in user_features.entry_point_names()
+    )
+    if features not in FEATURE_CHOICES and not module:
+        raise GanbenchError(f"unknown feature space {features!r}; use one of: {CHOICES_TEXT}")
     specs = {d: get_dataset(d).spec for d in dataset_names}
     images = [d for d, s in specs.items() if s.kind == "image"]
     translations = [d for d, s in specs.items() if s.kind == "translation"]
@@ -268,12 +340,10 @@ def check_feature_space(
     if features == "inception":
         resolve_inception_weights()
         return
-    others = [d for d in images if d not in PROJECT_DATASETS]
-    if strict and others:
-        raise GanbenchError(
-            f"the project feature network covers {', '.join(PROJECT_DATASETS)}, not "
-            f"{', '.join(others)}; score it with --features inception"
-        )
+    for d in images:
+        _image_space_problem(features, d, specs[d])
+    if module:
+        return
     unknown = [d for d in translations if specs[d].target_domain not in classifier.DOMAINS]
     if strict and unknown:
         raise GanbenchError(
@@ -282,28 +352,42 @@ def check_feature_space(
             f"networks cover {', '.join(classifier.DOMAINS)}; score it with --features inception"
         )
     domains = {specs[d].target_domain for d in translations if d not in unknown}
-    if len(others) < len(images):
-        domains.add("mnist")
+    domains |= {project_domain(d) for d in images if project_domain(d)}
     for domain in sorted(domains):  # the shipped weights are there and match their hash
         classifier.load_state_verified(domain=domain)
 
 
-def resolve_feature_space(features: str, dataset_name: str) -> FeatureSpace:
-    check_feature_space(features, [dataset_name], strict=True)
-    if features == "inception":
-        path = resolve_inception_weights()
-        return FeatureSpace(
-            "inception",
-            INCEPTION_EXTRACTOR,
-            path,
-            _sha12(str(path), path.stat().st_mtime),
-            "logits_unbiased",
-            "2048",
-        )
-    from ganbench.data import get_dataset
+def inception_space(path: Path) -> FeatureSpace:
+    return FeatureSpace(
+        "inception",
+        INCEPTION_EXTRACTOR,
+        path,
+        _sha12(str(path), path.stat().st_mtime),
+        "logits_unbiased",
+        "2048",
+    )
 
+
+def resolve_feature_space(features: str, dataset_name: str) -> FeatureSpace:
+    """The feature space `features` means for `dataset_name` (after check_feature_space)."""
+    from ganbench.data import get_dataset
+    from ganbench.metrics import user_features
+
+    check_feature_space(features, [dataset_name], strict=True)
     spec = get_dataset(dataset_name).spec
-    return domain_space(spec.target_domain if spec.kind == "translation" else "mnist")
+    if features == "inception":
+        return inception_space(resolve_inception_weights())
+    if features not in FEATURE_CHOICES:  # a module (checked on its probe batch above)
+        _, dec, sha = user_features.load_module(features)
+        return FeatureSpace(dec.name, f"user:{features}", Path(""), sha, "logits", "features")
+    if spec.kind == "translation":
+        return domain_space(spec.target_domain)
+    if features in PROJECT_CHOICES:
+        return domain_space(PROJECT_CHOICES[features])
+    domain = project_domain(dataset_name)
+    if domain is None:  # auto, no project network: Inception, present on this machine
+        return inception_space(local_inception_weights())
+    return domain_space(domain)
 
 
 def domain_space(domain: str = "mnist") -> FeatureSpace:
@@ -343,6 +427,10 @@ def extract(
 ) -> dict[str, torch.Tensor]:
     """{"logits": (N, classes), "features": (N, d)} float32 on the CPU for images in [-1, 1].
     Batches of 64 (torch-fidelity's default) run fastest on a CPU: the activations stay in cache."""
+    if space.extractor.startswith("user:"):
+        from ganbench.metrics.user_features import extract_user
+
+        return extract_user(space.extractor[len("user:") :], images, device, batch_size)
     ext = _extractor(space, str(torch.device(device)))
     outs: dict[str, list[torch.Tensor]] = {"logits": [], "features": []}
     for i in range(0, len(images), batch_size):

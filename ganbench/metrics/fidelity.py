@@ -4,7 +4,9 @@ extractor (metrics/features.py), plus the on-disk cache of real-data features.
   IS  = exp(E_x KL(p(y|x) || p(y)))  torch-fidelity `isc_features_to_metric`: 10 splits, shuffled
         with seed 2020, mean and population std over splits
   FID = ||mu1 - mu2||² + Tr(S1 + S2 - 2 (S1 S2)^1/2)  `fid_features_to_statistics` (np.cov, N-1)
-        and `fid_statistics_to_metric` (trace of the square root via eigenvalues)
+        and `frechet_distance`: Tr (S1 S2)^1/2 = Σ √λ of the symmetric S1^1/2 S2 S1^1/2 (the same
+        eigenvalues as S1 S2), float64 `eigh`, negative round-off clipped at 0; no
+        scipy.linalg.sqrtm (SciPy 1.18 removed its `disp` argument, 1.11-1.12 gave wrong values)
   KID = unbiased MMD² with k(x, y) = (x·y/d + 1)³ averaged over 100 random subsets drawn without
         replacement (`kid_features_to_metric`, seed 2020), mean and std over subsets
 
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+from torch_fidelity.metric_fid import fid_features_to_statistics
 from torch_fidelity.metric_isc import isc_features_to_metric
 from torch_fidelity.metric_kid import kid_features_to_metric
 
@@ -46,8 +48,22 @@ def fid_statistics(features: torch.Tensor) -> dict[str, np.ndarray]:
     return fid_features_to_statistics(features.float().cpu())
 
 
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """||mu1 - mu2||² + Tr(S1) + Tr(S2) - 2 Tr((S1 S2)^1/2), through eigenvalues (float64)."""
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    s1, s2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    s1, s2 = (s1 + s1.T) / 2, (s2 + s2.T) / 2
+    w, v = np.linalg.eigh(s1)
+    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T  # S1^1/2, symmetric
+    m = root1 @ s2 @ root1
+    lam = np.linalg.eigvalsh((m + m.T) / 2)
+    diff = mu1 - mu2
+    tr_covmean = float(np.sqrt(np.clip(lam, 0, None)).sum())
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * tr_covmean)
+
+
 def fid_from_statistics(stats_1: dict, stats_2: dict) -> float:
-    return fid_statistics_to_metric(stats_1, stats_2, False)["frechet_inception_distance"]
+    return frechet_distance(stats_1["mu"], stats_1["sigma"], stats_2["mu"], stats_2["sigma"])
 
 
 def fid(features_1: torch.Tensor, features_2: torch.Tensor) -> float:
@@ -78,14 +94,21 @@ def kid(
 
 
 def fid_closed_form(mu1, sigma1, mu2, sigma2) -> float:
-    """Fréchet distance of two Gaussians with scipy's matrix square root."""
-    from scipy import linalg
-
+    """Fréchet distance of two Gaussians by a second route: the eigenvalues of the (non-symmetric)
+    product S1 S2 (torch-fidelity's way), Tr (S1 S2)^1/2 = Σ Re √λ. No matrix square root."""
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-    covmean = linalg.sqrtm(np.asarray(sigma1, np.float64) @ np.asarray(sigma2, np.float64))
-    covmean = np.real(covmean)
+    lam = np.linalg.eigvals(np.asarray(sigma1, np.float64) @ np.asarray(sigma2, np.float64))
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+    tr = float(np.sqrt(lam.astype(np.complex128)).real.sum())
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * tr)
+
+
+def fid_commuting_closed_form(mu1, eig1, mu2, eig2) -> float:
+    """The Fréchet distance of N(mu1, Q diag(eig1) Qᵀ) and N(mu2, Q diag(eig2) Qᵀ) (covariances
+    with the same eigenvectors): ||mu1 - mu2||² + Σ (√eig1 - √eig2)²."""
+    d = np.asarray(mu1, np.float64) - np.asarray(mu2, np.float64)
+    a, b = np.asarray(eig1, np.float64), np.asarray(eig2, np.float64)
+    return float(d @ d + ((np.sqrt(a) - np.sqrt(b)) ** 2).sum())
 
 
 def mmd2_unbiased_poly(x: torch.Tensor, y: torch.Tensor) -> float:
@@ -127,7 +150,7 @@ def _hash_key(dataset: Dataset, split: str, space: FeatureSpace, images: torch.T
     h = hashlib.sha256()
     for part in (f"v{CACHE_FORMAT}", dataset.spec.name, split, space.id, str(tuple(images.shape))):
         h.update(part.encode() + b"\0")
-    h.update(images.contiguous().numpy().tobytes())
+    h.update(memoryview(images.contiguous().numpy()).cast("B"))  # the pixels, not a copy
     return h.hexdigest()[:20]
 
 
@@ -144,7 +167,13 @@ def _load_cached(path: Path, check) -> dict | None:
             raise ValueError("unexpected contents")
         return obj
     except Exception as exc:
-        warn(f"cache file {path} is corrupt ({type(exc).__name__}: {exc}); recomputing it")
+        aside = path.with_name(path.name + ".corrupt")  # kept for a look, never read again
+        try:
+            path.replace(aside)
+            where = f"moved aside to {aside.name}"
+        except OSError:  # another process moved it first
+            where = "moved aside"
+        warn(f"cache file {path} is corrupt ({type(exc).__name__}: {exc}; {where}); recomputing it")
         return None
 
 
@@ -204,5 +233,5 @@ def train_nn(dataset: Dataset, space: FeatureSpace, train_features: torch.Tensor
     from ganbench.metrics.memorization import train_nn_distances
 
     return _cached_train_tensor(
-        dataset, space, "nn1", len(train_features), lambda: train_nn_distances(train_features)
+        dataset, space, "nn1-exact", len(train_features), lambda: train_nn_distances(train_features)
     )

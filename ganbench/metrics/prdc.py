@@ -9,14 +9,17 @@
 
 For identical distributions E[density] = 1 and E[coverage] = 1 - Π_{i=1..k} (N-i)/(M+N-i)
 (0.9688 at k = 5, N = M = 10k); precision and recall are near 1 only in low dimension.
-All four come from one pass of chunked distance blocks (metrics/neighbours.py).
+All four come from one pass of chunked distance blocks (metrics/neighbours.py), every comparison
+on exact distances (a Gram-trick block, with the pairs within its error bound of a radius
+recomputed exactly), so ties fall the same way everywhere: an exact copy of the reference scores
+density 1 and coverage 1 exactly.
 """
 
 from __future__ import annotations
 
 import torch
 
-from ganbench.metrics.neighbours import CHUNK, distance_blocks, knn
+from ganbench.metrics.neighbours import CHUNK, decide, gram_blocks, knn_sq
 
 K_PR = 3  # Kynkäänniemi et al. 2019
 K_DC = 5  # Naeem et al. 2020
@@ -28,24 +31,33 @@ def prdc(
     """precision, recall, density, coverage of `fake` (M, d) against `real` (N, d)."""
     real, fake = real.float(), fake.float()
     k_real = max(k_pr, k_dc)
-    real_nn = knn(real, real, k_real, exclude_self=True, chunk=chunk)[0]
-    r_pr_real, r_dc_real = real_nn[:, k_pr - 1], real_nn[:, k_dc - 1]
-    r_pr_fake = knn(fake, fake, k_pr, exclude_self=True, chunk=chunk)[0][:, -1]
+    real_nn = knn_sq(real, real, k_real, exclude_self=True, chunk=chunk)[0]
+    # squared radii, exact (the same numbers the blocks' exact entries are compared with)
+    r_pr_real = real_nn[:, k_pr - 1].to(real.device)
+    r_dc_real = real_nn[:, k_dc - 1].to(real.device)
+    r_pr_fake = knn_sq(fake, fake, k_pr, exclude_self=True, chunk=chunk)[0][:, -1]
+    r_pr_fake = r_pr_fake.to(fake.device)
 
     in_real_manifold = torch.zeros(len(fake), dtype=torch.bool, device=fake.device)
     in_fake_manifold = torch.zeros(len(real), dtype=torch.bool, device=real.device)
+    covered = torch.zeros(len(real), dtype=torch.bool, device=real.device)
     density_hits = torch.zeros(len(fake), dtype=torch.float64, device=fake.device)
-    nearest_fake = torch.full((len(real),), float("inf"), device=real.device)
-    for start, d in distance_blocks(fake, real, chunk):  # d: (rows of fake, N)
-        in_real_manifold[start : start + len(d)] = (d <= r_pr_real[None, :]).any(1)
-        in_fake_manifold |= (d <= r_pr_fake[start : start + len(d), None]).any(0)
-        density_hits[start : start + len(d)] = (d < r_dc_real[None, :]).sum(1).double()
-        nearest_fake = torch.minimum(nearest_fake, d.min(0).values)
+    for start, d2, bound in gram_blocks(fake, real, chunk):  # d2: (rows of fake, N), squared
+        rows = slice(start, start + len(d2))
+        fake_r = r_pr_fake[rows, None]
+        in_pr, in_fake, inside = decide(
+            d2, bound, fake[rows], real,
+            [(r_pr_real[None, :], False), (fake_r, False), (r_dc_real[None, :], True)],
+        )  # fmt: skip
+        in_real_manifold[rows] = in_pr.any(1)
+        in_fake_manifold |= in_fake.any(0)
+        density_hits[rows] = inside.sum(1).double()
+        covered |= inside.any(0)
     return {
         "precision": float(in_real_manifold.double().mean()),
         "recall": float(in_fake_manifold.double().mean()),
         "density": float(density_hits.sum() / (k_dc * len(fake))),
-        "coverage": float((nearest_fake < r_dc_real).double().mean()),
+        "coverage": float(covered.double().mean()),
     }
 
 

@@ -26,11 +26,25 @@ def score(
 
         if heads.translate is None:
             raise ValueError(f"{data.spec.name!r} is a translation set: a translate head is needed")
-        return evaluate_translation(
-            heads.translate, data, sizes, seed, features, device, translate_back=heads.translate_back
-        )
+        return with_dataset_columns(
+            evaluate_translation(
+                heads.translate, data, sizes, seed, features, device,
+                translate_back=heads.translate_back,
+            ),
+            data,
+        )  # fmt: skip
     from ganbench.metrics.evaluate import evaluate
 
     if heads.generate is None:
         raise ValueError(f"{data.spec.name!r} is a generation set: a generate head is needed")
-    return evaluate(heads.generate, data, sizes, seed, features, device)
+    ev = evaluate(heads.generate, data, sizes, seed, features, device, fresh=heads.fresh)
+    return with_dataset_columns(ev, data)
+
+
+def with_dataset_columns(ev: Evaluation, data: Dataset) -> Evaluation:
+    """The split sizes and, for your own data, the full source (the name is its slug)."""
+    ev.extra.setdefault("n_train", len(data.train))
+    ev.extra.setdefault("n_test", len(data.test))
+    if data.source and data.spec.name.startswith(("folder-", "npz-", "tv-", "ref-")):
+        ev.extra.setdefault("dataset_source", data.source)
+    return ev

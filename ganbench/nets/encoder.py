@@ -1,9 +1,9 @@
 """Encoders x -> code, shared by the encoder/hybrid variants (AAE, BiGAN, VAE-GAN, ClusterGAN),
 and BiGAN/ALI's joint discriminator D(x, z).
 
-The encoder bodies are the shared discriminator bodies (an MLP for 2-D points, the two strided
-convs for 28/32 px images) with a linear output of the code's width: an encoder is a
-discriminator that answers with a vector, so nothing is copied.
+The encoder bodies are the shared discriminator bodies (an MLP for 2-D points, the four strided
+conv blocks for 28/32 px images, without the discriminator's dropout) with a linear output of the
+code's width: an encoder is a discriminator that answers with a vector, so nothing is copied.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from ganbench.nets.mlp import MLPDiscriminator
 class Encoder(nn.Module):
     """x -> (N, out_dim). norm: the conv body's normalisation (batch, layer or none)."""
 
-    def __init__(self, spec: DataSpec, out_dim: int, norm: str = "batch") -> None:
+    def __init__(
+        self, spec: DataSpec, out_dim: int, norm: str = "batch", width: int | None = None
+    ) -> None:
         super().__init__()
-        body = base_discriminator(spec, norm=norm, out_dim=out_dim)
+        body = base_discriminator(spec, norm=norm, out_dim=out_dim, width=width, dropout=0.0)
         self.features = body.features
         self.flatten_input = isinstance(body, MLPDiscriminator)
         self.head = body.head
@@ -34,8 +36,10 @@ class Encoder(nn.Module):
 class GaussianEncoder(Encoder):
     """x -> (mu, logvar) of a diagonal Gaussian q(z|x) (VAE)."""
 
-    def __init__(self, spec: DataSpec, latent_dim: int, norm: str = "batch") -> None:
-        super().__init__(spec, 2 * latent_dim, norm)
+    def __init__(
+        self, spec: DataSpec, latent_dim: int, norm: str = "batch", width: int | None = None
+    ) -> None:
+        super().__init__(spec, 2 * latent_dim, norm, width)
         self.latent_dim = latent_dim
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
@@ -48,9 +52,11 @@ class JointDiscriminator(nn.Module):
     joined by a hidden layer to one logit. Batch norm is left out of the x path: BiGAN's D sees
     (x, E(x)) and (G(z), z) in separate batches, and ALI drops it there too."""
 
-    def __init__(self, spec: DataSpec, latent_dim: int, hidden: int = 256) -> None:
+    def __init__(
+        self, spec: DataSpec, latent_dim: int, hidden: int = 256, width: int | None = None
+    ) -> None:
         super().__init__()
-        body = base_discriminator(spec, norm="none")
+        body = base_discriminator(spec, norm="none", width=width)
         self.x_features = body.features
         self.flatten_input = isinstance(body, MLPDiscriminator)
         self.z_features = nn.Sequential(nn.Linear(latent_dim, hidden), nn.LeakyReLU(0.2))

@@ -95,9 +95,11 @@ def _run_seeds(
     load_error: str,
     spec: dict[str, Any],
     score_seed: ScoreSeed,
+    references: bool = True,
 ) -> EvalOutcome:
     """score_seed(seed, folder, row) per seed (it fills row and writes the pictures); every seed
-    leaves a result.json. A plug-in that hung is not called again for the remaining seeds."""
+    leaves a result.json. A plug-in that hung is not called again for the remaining seeds.
+    references: score the dataset's reference rows beside them (not for `--reference` sets)."""
     rows: list[dict[str, Any]] = []
     hung: str | None = None
     for seed in seeds:
@@ -132,9 +134,10 @@ def _run_seeds(
             warn(f"{name} {dataset} seed{seed}: failed - {row['error']}")
         else:
             info(f"{name} {dataset} seed{seed}: ok in {row['wall_seconds']:.1f}s")
-    from ganbench.harness.reference import ensure_reference_rows  # the held-out real data beside it
+    if references:
+        from ganbench.harness.reference import ensure_reference_rows  # real data beside it
 
-    ensure_reference_rows(out, [(dataset, int(s)) for s in seeds], preset, features, str(dev))
+        ensure_reference_rows(out, [(dataset, int(s)) for s in seeds], preset, features, str(dev))
     return EvalOutcome(rows, sum(r["status"] == "failed" for r in rows))
 
 
@@ -172,13 +175,7 @@ def evaluate_generator(
         sampler = make_checked_sampler(adapted, data.spec, timeout, name)
         t = time.perf_counter()
         ev = score(Heads(generate=sampler), data, sizes, seed, features, dev)
-        row.update(
-            ev.metrics,
-            features=ev.features,
-            n_gen=ev.n_gen,
-            n_real=ev.n_real,
-            eval_seconds=round(time.perf_counter() - t, 3),
-        )
+        row.update(ev.columns(), eval_seconds=round(time.perf_counter() - t, 3))
         save_samples_picture(
             ev.artifacts["samples"][:2500],
             data,
@@ -234,13 +231,7 @@ def evaluate_translator(
         t = time.perf_counter()
         heads = Heads(translate=translate, translate_back=back)
         ev = score(heads, data, sizes, seed, features, dev)
-        row.update(
-            ev.metrics,
-            features=ev.features,
-            n_gen=ev.n_gen,
-            n_real=ev.n_real,
-            eval_seconds=round(time.perf_counter() - t, 3),
-        )
+        row.update(ev.columns(), eval_seconds=round(time.perf_counter() - t, 3))
         save_samples_picture(
             translation_strip(*ev.artifacts["triplets"]),
             data,

@@ -4,6 +4,8 @@ Every known difference between a protocol and the paper's experiment is in `diff
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ganbench.core.errors import UnknownNameError
 from ganbench.reproduce.protocol import MetricDef, Protocol, cell, published_table
 
@@ -44,7 +46,7 @@ PACGAN_HP = {
 }
 PACGAN_LABELS = {1: "GAN", 2: "PacGAN2", 3: "PacGAN3", 4: "PacGAN4"}
 
-PACGAN_TABLE1 = Protocol(
+PACGAN_TABLE1_V1 = Protocol(
     name="pacgan-table1",
     version="1",
     title="PacGAN on the 2-D ring and grid: modes, high-quality samples, reverse KL",
@@ -92,6 +94,26 @@ PACGAN_TABLE1 = Protocol(
         "does not compute it, so its choice is unknown.",
         "Evaluation: 2,500 samples after the last step, with batch norm's population "
         "statistics (as PacGAN's logger); the paper reports the end of training too.",
+    ),
+)
+
+# Version 2 steps D and G as the authors' code does (ALI's ali_algorithm, which PacGAN's 2-D code
+# runs): both gradients from one batch and one generator pass, then both nets step together.
+PACGAN_TABLE1 = replace(
+    PACGAN_TABLE1_V1,
+    version="2",
+    optimizer=PACGAN_TABLE1_V1.optimizer + "; D and G stepped simultaneously (--hp "
+    "update=simultaneous): both gradients from one batch and one G pass, as ali_algorithm",
+    cells=tuple(
+        cell(PACGAN_LABELS[m], "pacgan", ds, 100 * m, PACGAN_STEPS, pack=m, update="simultaneous",
+             **PACGAN_HP)  # fmt: skip
+        for ds in ("ring8", "grid25")
+        for m in (1, 2, 3, 4)
+    ),
+    differences=tuple(d for d in PACGAN_TABLE1_V1.differences if not d.startswith("Update order")),
+    notes=(
+        "Version 1 (`pacgan-table1@1`) alternated a D step and a G step on fresh noise; it is "
+        "kept because leaderboards/reproductions/pacgan-table1 was made with it.",
     ),
 )
 
@@ -191,29 +213,59 @@ STACKED_METRICS = (
     MetricDef("kl", "reverse_kl", 1.0, "KL(p̂ || uniform over 1,000 modes), PacGAN's direction"),
 )
 
+# R3GAN's Stacked-MNIST setting [paper: Table 9 "Stacked MNIST" column, appendix D]: 32 px,
+# 10 Mimg at batch 512 (= 19,531 steps), lr 2e-4 constant, no augmentation; Table 3's rows.
+R3GAN_BATCH = 512
+R3GAN_STEPS = 10_000_000 // R3GAN_BATCH
+R3GAN_CELLS = (
+    ("R3GAN", "r3gan", {}),
+    ("StyleGAN2", "stylegan2", {}),
+    ("DCGAN", "dcgan", {}),
+    ("WGAN-GP", "wgan-gp", {}),
+    ("PacGAN", "pacgan", {"pack": 2}),
+)
+
 STACKED_MNIST = Protocol(
     name="stacked-mnist",
-    version="1",
-    title="Stacked-MNIST (1,000 modes), VEEGAN setting: DCGAN and PacDCGAN2",
+    version="2",
+    title="Stacked-MNIST (1,000 modes): PacGAN's Table 2 (VEEGAN setting, DCGAN and PacDCGAN2) "
+    "and R3GAN's Table 3 (32 px: R3GAN, StyleGAN2 and the baselines ganbench has)",
     source="Lin et al. 2018, PacGAN (NeurIPS), Table 2 "
-    "[fjxmlzn/PacGAN stacked_MNIST_experiments/results/Table2.png]",
+    "[fjxmlzn/PacGAN stacked_MNIST_experiments/results/Table2.png]; Huang et al. 2024, R3GAN "
+    "(NeurIPS, arXiv:2501.05441), Table 3 \"StackedMNIST 1000-mode coverage\" (§4.2), setting "
+    "in its Table 9 and appendix D",
     data="stacked-mnist-full: 128,000 RGB stacks of digits from the official MNIST train split "
     "(mnist-full), 10,000 held-out stacks from the test split",
-    networks="ganbench's shared DCGAN-style conv pair (pacgan, arch default); pack 1 = DCGAN",
-    optimizer="Adam 2e-4, β = (0.5, 0.999) (pacgan's defaults = PacGAN's config)",
-    batch=f"{STACKED_BATCH} packs per step (batch_size {STACKED_BATCH}·m images)",
-    budget=f"{STACKED_STEPS:,} steps per trial (50 epochs of 128,000 / 64)",
+    networks="PacGAN's table: ganbench's shared DCGAN-style conv pair (pacgan, arch default; "
+    "pack 1 = DCGAN); R3GAN's table: each variant's own 32 px networks at its default width "
+    "(docs/variants.md)",
+    optimizer="PacGAN's table: Adam 2e-4, β = (0.5, 0.999) (pacgan's defaults = PacGAN's "
+    "config); R3GAN's table: each variant's paper optimizer (r3gan: Adam 2e-4, β (0, 0.9))",
+    batch=f"PacGAN's table: {STACKED_BATCH} packs per step (batch_size {STACKED_BATCH}·m "
+    f"images); R3GAN's table: {R3GAN_BATCH}",
+    budget=f"PacGAN's table: {STACKED_STEPS:,} steps per trial (50 epochs of 128,000 / 64); "
+    f"R3GAN's table: {R3GAN_STEPS:,} steps (10 Mimg at batch {R3GAN_BATCH})",
     trials=10,
     error_bar="standard error over 10 trials",
     metrics=STACKED_METRICS,
     cells=tuple(
         cell(label, "pacgan", "stacked-mnist-full", STACKED_BATCH * m, STACKED_STEPS, pack=m)
         for label, m in (("DCGAN", 1), ("PacDCGAN2", 2))
+    )
+    + tuple(
+        cell(label, variant, "stacked-mnist32-full", R3GAN_BATCH, R3GAN_STEPS, **hp)
+        for label, variant, hp in R3GAN_CELLS
     ),
     published=published_table(
         {
             ("DCGAN", "stacked-mnist-full"): ((78.9, 6.46), (4.50, 0.127)),
             ("PacDCGAN2", "stacked-mnist-full"): ((1000.0, 0.0), (0.06, 0.003)),
+            # R3GAN Table 3 (no error bars; single runs, its checklist says)
+            ("R3GAN", "stacked-mnist32-full"): ((1000.0, None), (0.029, None)),
+            ("StyleGAN2", "stacked-mnist32-full"): ((940.0, None), (0.42, None)),
+            ("DCGAN", "stacked-mnist32-full"): ((99.0, None), (3.40, None)),
+            ("WGAN-GP", "stacked-mnist32-full"): ((959.0, None), (0.73, None)),
+            ("PacGAN", "stacked-mnist32-full"): ((992.0, None), (0.28, None)),
         },
         ("modes", "kl"),
     ),
@@ -228,19 +280,35 @@ STACKED_MNIST = Protocol(
         "Mode classifier: ganbench's project MNIST CNN (ganbench/weights/mnist_cnn.json gives its "
         "held-out accuracy), not the Keras mnist_cnn (99.25% claimed).",
         "Evaluation: 26,000 samples (the standard preset's n_modes_image), as the paper.",
+        "R3GAN's table (the stacked-mnist32-full cells): images 32 px (stacked-mnist-full "
+        "padded with 2 background pixels; the classifier sees the centre 28 px); budget 10 Mimg "
+        "at batch 512 (its Table 9) for every cell, where the table copied its baselines' numbers "
+        "from their own papers and settings (it cites only the methods); networks: ganbench's "
+        "small CPU versions (r3gan width 16, stylegan2 width 32), not the paper's 768-wide "
+        "ResNeXt (Config E, 20.7M parameters per network); R3GAN's cosine ramps (γ 1 -> 0.1, "
+        "β2 0.9 -> 0.99, EMA 0 -> 0.5 Mimg over a 2 Mimg burn-in) are not followed: constant "
+        "γ and β2 as ganbench's r3gan; the number of evaluated samples, the classifier and the "
+        "number of runs are not stated by R3GAN (one run, by its checklist): 26,000 samples and "
+        "ganbench's project CNN here; PacGAN row: pack 2 (the table does not say).",
+        "KL direction: R3GAN estimates KL(p_model || p_data) through the categorical mode "
+        "distributions against the uniform over 1,000, as PacGAN's (metric `kl`).",
     ),
 )
 
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (PACGAN_TABLE1, VEEGAN_TABLE1, STACKED_MNIST)}
+# Earlier versions that something published depends on, by name@version.
+OLDER: dict[str, Protocol] = {f"{p.name}@{p.version}": p for p in (PACGAN_TABLE1_V1,)}
 
 
 def get_protocol(name: str) -> Protocol:
-    try:
-        return PROTOCOLS[name]
-    except KeyError:
+    """The protocol by name (its newest version), or an older version by `name@version`."""
+    found = PROTOCOLS.get(name) or OLDER.get(name)
+    if found is None:
         raise UnknownNameError(
-            f"unknown reproduction protocol {name!r}; choose one of: {', '.join(PROTOCOLS)}"
-        ) from None
+            f"unknown reproduction protocol {name!r}; choose one of: "
+            f"{', '.join([*PROTOCOLS, *OLDER])}"
+        )
+    return found
 
 
 def list_protocols() -> list[Protocol]:

@@ -1,6 +1,6 @@
 """Run a protocol through the ordinary harness, then hold ours against the paper.
 
-Every (cell, trial) is a RunSpec planned by ganbench.harness.suite.plan_runs with the cell's
+Every (cell, trial) is a RunSpec planned by ganbench.harness.plan.plan_runs with the cell's
 hyper-parameters and a Budget of round(scale x paper steps) at the paper's batch size; the runs go
 through ganbench.harness.suite.run_suite into <out>/runs/..., so a re-run skips finished trials. With
 `max_minutes`, no new trials start once that much time has passed (the runs already going
@@ -20,18 +20,13 @@ from typing import Any
 from ganbench.core.errors import GanbenchError
 from ganbench.core.hparams import hp_text
 from ganbench.core.io import write_json_atomic, write_text_atomic
-from ganbench.harness.suite import (
-    RunSpec,
-    check_max_minutes,
-    check_resume,
-    load_done,
-    plan_runs,
-    resolve_jobs,
-    run_suite,
-)
+from ganbench.core.runrecord import RunSpec
+from ganbench.harness.plan import check_resume, plan_runs, resolve_jobs
+from ganbench.harness.run import load_done
+from ganbench.harness.suite import check_max_minutes, run_suite
 from ganbench.reproduce.protocol import Cell, Protocol
 from ganbench.reproduce.protocols import get_protocol
-from ganbench.reproduce.verdict import all_converged, mean_and_se, verdict
+from ganbench.reproduce.verdict import all_converged, mean_and_se, n_converged, verdict
 
 REPRO_COLUMNS = (
     "protocol",
@@ -43,6 +38,7 @@ REPRO_COLUMNS = (
     "ours_mean",
     "ours_err",
     "n_trials",
+    "n_converged",
     "scale",
     "verdict",
 )
@@ -73,9 +69,12 @@ def plan_protocol(
     scale: float,
     device: str = "auto",
     datasets: list[str] | None = None,
+    precision: str = "fp32",
+    resolve: Any = None,
 ) -> list[tuple[Cell, list[RunSpec]]]:
     """Each cell with its trials' RunSpecs (seeds 0 .. trials-1), validated before training.
-    `datasets` keeps only the cells on those datasets (None: every cell)."""
+    `datasets` keeps only the cells on those datasets (None: every cell). `resolve`: how
+    plan_runs resolves the device (None: this machine; an executor's resolve_device)."""
     known = sorted({c.dataset for c in protocol.cells})
     unknown = sorted(set(datasets or []) - set(known))
     if unknown:
@@ -101,6 +100,8 @@ def plan_protocol(
             steps=c.steps(scale),
             batch_size=c.batch_size,
             hp=dict(c.hp),
+            precision=precision,
+            resolve=resolve,
         )
         planned.append((c, specs))
     return planned
@@ -126,12 +127,16 @@ def run_trials(
     jobs: int,
     max_minutes: float | None,
     batch_trials: bool = False,
+    executor: Any = None,
 ) -> tuple[int, int]:
     """Run the unfinished specs `jobs` at a time, through the suite's own runner and its
     max_minutes rule (no new trial after M minutes; the first always starts; resumable).
     batch_trials: the trials of a cell whose variant supports it train as one batched model
-    (run_suite's batch_seeds). Returns (trials run now, trials failed now)."""
-    outcome = run_suite(specs, out, jobs, max_minutes=max_minutes, batch_seeds=batch_trials)
+    (run_suite's batch_seeds). `executor`: where the trials run (None: as `jobs` says, locally).
+    Returns (trials run now, trials failed now)."""
+    outcome = run_suite(
+        specs, out, jobs, max_minutes=max_minutes, batch_seeds=batch_trials, executor=executor
+    )
     return outcome.ran, outcome.failed
 
 
@@ -161,6 +166,7 @@ def compare_rows(
                     "ours_mean": None if math.isnan(mean) else mean,
                     "ours_err": se,
                     "n_trials": len(values),
+                    "n_converged": n_converged(ok),
                     "scale": scale,
                     "verdict": verdict(p.mean, p.err, mean, se, conv),
                     # for reproduction.md only (not in the CSV)
@@ -217,8 +223,9 @@ def reproduction_md(
         f"- Trials: {trials} asked (the paper: {p.trials}); paper's error bars: {p.error_bar}; "
         "ours: standard error over trials.",
         f"- Data: {p.data}. Networks: {p.networks}. Optimizer: {p.optimizer}. Batch: {p.batch}.",
-        "- Verdict: `agrees` when |ours - paper| <= 2·sqrt(paper_err² + ours_err²), else "
-        "`higher` / `lower` (`not converged` when the runs say they did not converge).",
+        "- Verdict: `not converged` when any trial had not converged (no verdict on runs still "
+        "moving); else `agrees` when |ours - paper| <= 2·sqrt(paper_err² + ours_err²), else "
+        "`higher` / `lower`. `n` trials, of which `converged` converged.",
     ]
     if left:
         lines.append(f"- **Incomplete**: {left} trial(s) not finished yet; re-run to resume.")
@@ -244,7 +251,9 @@ def reproduction_md(
             )  # fmt: skip
         lines.append(
             f"| {label} | {dataset} | {first['_steps']:,} | {first['n_trials']} | "
-            f"{_conv_text(first['_converged'])} | " + " | ".join(parts) + " |"
+            f"{first['n_converged']} ({_conv_text(first['_converged'])}) | "
+            + " | ".join(parts)
+            + " |"
         )
     lines += ["", "Cells as ganbench runs:", ""]
     lines += [f"- {label}: {run}" for label, run in runs.items()]
@@ -265,21 +274,32 @@ def reproduce(
     jobs: str | int = "auto",
     datasets: list[str] | None = None,
     batch_trials: bool = False,
+    precision: str = "fp32",
+    executor: Any = None,
+    train: bool = True,
 ) -> ReproductionOutcome:
     """Train (or resume) protocol `name` at `scale` with `trials` trials; write the tables.
     `datasets`: only the cells on these datasets (the tables then hold only those cells).
-    `batch_trials`: a cell's trials train as one batched model where its variant supports it."""
+    `batch_trials`: a cell's trials train as one batched model where its variant supports it.
+    `executor`: where the trials run (ganbench.harness.executor; the caller closes it), e.g. a
+    RayExecutor; None: locally, `jobs` at a time. `train` False: train nothing, only rewrite
+    the tables from the trials already finished in `out` (e.g. after the verdict rule changed)."""
     protocol = get_protocol(name)
     trials = protocol.trials if trials is None else int(trials)
     out = default_out(name, scale) if out is None else Path(out)
     check_max_minutes(max_minutes)
-    planned = plan_protocol(protocol, trials, scale, device, datasets)
+    resolve = None if executor is None else executor.resolve_device
+    planned = plan_protocol(protocol, trials, scale, device, datasets, precision, resolve)
     specs = [s for _, cell_specs in planned for s in cell_specs]
     check_resume(specs, out)  # another --scale is another budget: refused before writing
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "protocol.json", asdict(protocol))
-    ran, failed = run_trials(
-        specs, out, resolve_jobs(jobs, specs[0].device), max_minutes, batch_trials
+    ran, failed = (
+        run_trials(
+            specs, out, resolve_jobs(jobs, specs[0].device), max_minutes, batch_trials, executor
+        )
+        if train
+        else (0, 0)
     )
     left = sum(load_done(s.folder(out)) is None for s in specs)
     rows = compare_rows(protocol, planned, out, scale)
@@ -299,4 +319,8 @@ def format_protocol_list() -> str:
         lines.append(f"    source : {p.source}")
         lines.append(f"    cells  : {', '.join(cells)} on {', '.join(data)}")
         lines.append(f"    budget : {p.budget}; batch {p.batch}; {p.trials} trials")
+    from ganbench.reproduce.protocols import OLDER
+
+    for name, p in OLDER.items():
+        lines.append(f"{name}: version {p.version} of {p.name}, kept for what was published with it")
     return "\n".join(lines) + "\n"

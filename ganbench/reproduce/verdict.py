@@ -1,8 +1,10 @@
 """Ours against the paper: mean and standard error over trials, and the verdict rule.
 
-verdict = "agrees"         when |ours - paper| <= 2 * sqrt(paper_err² + ours_err²)
-          "higher"/"lower" otherwise, by the sign of ours - paper,
-          "not converged"  instead of higher/lower when any trial's run says converged = False
+verdict = "not converged"  when any trial's run says converged = False: a number of a run that
+                           had not settled is no result, so neither agreement nor disagreement
+                           is claimed (the row still shows the numbers)
+          "agrees"         when |ours - paper| <= 2 * sqrt(paper_err² + ours_err²)
+          "higher"/"lower" otherwise, by the sign of ours - paper
 A missing error bar (the paper gives none; a single trial) counts as 0 in the combined error.
 """
 
@@ -37,13 +39,17 @@ def verdict(
     """The rule in the module docstring; converged None means unknown (not checked)."""
     if math.isnan(ours_mean):
         return NO_TRIALS
+    if converged is False:
+        return NOT_CONVERGED
     combined = 2.0 * math.hypot(paper_err or 0.0, ours_err or 0.0)
     diff = ours_mean - paper_mean
     if abs(diff) <= combined:
         return AGREES
-    if converged is False:
-        return NOT_CONVERGED
     return HIGHER if diff > 0 else LOWER
+
+
+def n_converged(rows: Sequence[dict]) -> int:
+    return sum(r.get("converged") in (True, "True", "true", 1) for r in rows)
 
 
 def all_converged(rows: Sequence[dict]) -> bool | None:

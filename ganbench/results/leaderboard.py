@@ -27,6 +27,18 @@ META_COLUMNS = BASE_COLUMNS + [
     "error",
     "n_gen",
     "n_real",
+    # what each row was compared with (metrics/image_suite.py) and where its data came from
+    "n_fake",
+    "n_train",
+    "n_test",
+    "ref_fidelity",
+    "ref_memorization",
+    "ref_msssim",
+    "ref_modes",
+    "real_sample",
+    "metric_notes",
+    "dataset_source",
+    "samples_source",
     "feature_net_accuracy",
     "hp",
     "hp_effective",
@@ -34,6 +46,8 @@ META_COLUMNS = BASE_COLUMNS + [
     "ssl_labels",  # how many labels SGAN's classifier saw: a setting, not a score
     "batched",  # trained as one of this many seeds batched together (run --batch-seeds)
     "ema",  # the EMA the evaluated generator is (ganbench/harness/ema.py), when one was kept
+    "train_precision",  # the training arithmetic (ganbench/core/precision.py; not PRDC's)
+    "device_name",  # the CPU model or GPU name the run trained on
     # convergence curve (ganbench/harness/curves.py): bookkeeping of the run, not a score
     "converged",
     "convergence",  # why not: moving, flat (never learned), short, non-finite, diverged
@@ -60,6 +74,7 @@ def collect_rows(out: Path) -> list[dict[str, Any]]:
             )
             continue
         row.pop("spec", None)
+        row.pop("platform", None)  # what the run ran on, beside its row (harness/run.py)
         rows.append(row)
     return rows
 

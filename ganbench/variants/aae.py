@@ -46,8 +46,8 @@ class AAE(RemembersRealBatch, Variant):
     def build(self, spec: DataSpec):
         if self.hp["latent_dim"] is None and spec.kind == "image":
             self.latent_dim = 8
-        E = Encoder(spec, self.latent_dim)
-        G, D = base_generator(spec, self.latent_dim), MLPDiscriminator((self.latent_dim,))
+        E = Encoder(spec, self.latent_dim, width=self.width)
+        G, D = base_generator(spec, self.latent_dim, self.width), MLPDiscriminator((self.latent_dim,))
         return {"G": G, "D": D, "E": E}
 
     def d_loss(self, real, z, labels):

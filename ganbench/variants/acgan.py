@@ -42,8 +42,8 @@ class ACGAN(Variant):
     def build(self, spec: DataSpec):
         k = spec.num_classes
         return (
-            ConditionalGenerator(spec, self.latent_dim, k),
-            HeadedDiscriminator(spec, {"source": 1, "cls": k}),
+            ConditionalGenerator(spec, self.latent_dim, k, self.width),
+            HeadedDiscriminator(spec, {"source": 1, "cls": k}, width=self.width),
         )
 
     def d_loss(self, real, z, labels):

@@ -83,6 +83,16 @@ def latent_size(spec: DataSpec) -> int:
     return 2 if spec.kind == "points" else 100
 
 
+def conv_width(spec: DataSpec) -> int | None:
+    """The shared conv pair's default width on images (ganbench.nets.conv.DEFAULT_WIDTH, the
+    zoo's channels; issue 23); None on 2-D points, whose MLPs have their own."""
+    if spec.kind == "points":
+        return None
+    from ganbench.nets.conv import DEFAULT_WIDTH
+
+    return DEFAULT_WIDTH
+
+
 class Model:
     """What every variant is. Subclasses set `defaults` (their paper's hyper-parameters), build
     their nets (`build_nets`), and declare `players()` and `updates()`.
@@ -296,7 +306,10 @@ class Variant(Model):
     # update: "alternating" (critic steps, then a generator step on fresh noise) or
     # "simultaneous" (both gradients from one batch and one generator pass, stepped together);
     # ema_half_life: the half-life of the generator's moving average in images (0: none),
-    # ema_rampup: the half-life at most this fraction of the images seen so far (None: no ramp).
+    # ema_rampup: the half-life at most this fraction of the images seen so far (None: no ramp);
+    # width: the shared conv pair's width on images (None: ganbench.nets.conv.DEFAULT_WIDTH; the
+    # 2-D MLPs keep their own 128); d_dropout: the conv discriminator's dropout after each block
+    # (None: the variant's `d_dropout`, else ganbench.nets.conv.DROPOUT, the zoo's 0.25).
     common_defaults: ClassVar[dict[str, Any]] = {
         "latent_dim": None,
         "n_critic": None,
@@ -308,6 +321,8 @@ class Variant(Model):
         "update": "alternating",
         "ema_half_life": 0,
         "ema_rampup": None,
+        "width": None,
+        "d_dropout": None,
     }
     common_rules: ClassVar[dict[str, hpr.Rule]] = {
         "latent_dim": hpr.positive_int(),
@@ -319,8 +334,12 @@ class Variant(Model):
         "update": hpr.one_of(*UPDATE_MODES),
         "ema_half_life": hpr.non_negative_number(),
         "ema_rampup": hpr.optional(hpr.fraction()),
+        "width": hpr.optional(hpr.positive_int()),
+        "d_dropout": hpr.optional(hpr.dropout_rate()),
     }
     shared_nets: ClassVar[bool] = True
+    d_dropout: ClassVar[float | None] = None  # the conv D's dropout (None: nets.conv.DROPOUT)
+    d_init: ClassVar[str] = "dcgan"  # the conv D's initialisation: "dcgan" N(0, 0.02) | "default"
     ema_nets: ClassVar[tuple[str, ...]] = ("G",)
     g_nets: ClassVar[tuple[str, ...]] = ("G",)
     n_critic: int = 1
@@ -337,6 +356,12 @@ class Variant(Model):
     def check_hparams(cls, kind: str, hp: dict[str, Any]) -> None:
         super().check_hparams(kind, hp)
         merged = {**cls.known_hparams(kind), **hp}
+        own_width = cls.known_hparams(kind).get("width") is not None  # a variant's own nets
+        if kind == "points" and hp.get("width") is not None and not own_width:
+            raise hpr.HyperParameterError(
+                f"variant {cls.name!r}: width is the image conv pair's; the 2-D networks are "
+                "fixed (use --hp arch= for other 2-D networks)"
+            )
         arch = merged.get("arch", "default")
         if arch != "default":
             from ganbench.nets.archs import ARCHS
@@ -362,6 +387,7 @@ class Variant(Model):
 
     def setup(self) -> None:
         self.latent_dim: int = self.hp["latent_dim"] or latent_size(self.spec)
+        self.width: int | None = self.hp.get("width") or conv_width(self.spec)
         if self.hp["n_critic"] is not None:
             self.n_critic = int(self.hp["n_critic"])
         self.d_optim = _with(type(self).d_optim, self.hp["d_lr"], self.hp["d_betas"])
@@ -377,6 +403,8 @@ class Variant(Model):
             "g_lr": self.g_optim.lr,
             "d_betas": self.d_optim.betas,
             "g_betas": self.g_optim.betas,
+            "width": self.width,
+            "d_dropout": self._d_dropout(),
         }
 
     # --- what subclasses define -------------------------------------------------------------
@@ -387,6 +415,16 @@ class Variant(Model):
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module] | dict[str, nn.Module]:
         return self.shared_pair(spec)
 
+    def _d_dropout(self) -> float | None:
+        """The conv discriminator's dropout on images (None on 2-D points: the MLPs have none)."""
+        if self.spec.kind == "points":
+            return None
+        from ganbench.nets.conv import DROPOUT
+
+        chosen = self.hp.get("d_dropout")
+        chosen = type(self).d_dropout if chosen is None else chosen
+        return DROPOUT if chosen is None else chosen
+
     def shared_pair(self, spec: DataSpec, d_norm: str = "batch") -> tuple[nn.Module, nn.Module]:
         """The shared (G, D) pair for the data (ganbench.nets.default_pair), or the networks
         named by the `arch` hyper-parameter (ganbench.nets.archs)."""
@@ -395,7 +433,8 @@ class Variant(Model):
 
         arch = self.hp.get("arch", "default")
         if arch == "default":
-            return default_pair(spec, self.latent_dim, d_norm=d_norm)
+            dropout, init = self._d_dropout(), type(self).d_init
+            return default_pair(spec, self.latent_dim, d_norm, self.width, dropout, init)
         return named_pair(arch, self.latent_dim, spec.shape[0], spec.shape[0])
 
     def d_loss(

@@ -54,7 +54,7 @@ class BEGAN(Variant):
     shared_nets = False  # its networks are its own: --hp arch does not apply
 
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
-        G, _ = default_pair(spec, self.latent_dim)
+        G, _ = default_pair(spec, self.latent_dim, width=self.width)
         # The code must be a bottleneck (h = 64 << 784 px): for 2-D points that means 1-D,
         # else the auto-encoder is the identity, reconstructs fakes as well as data and D is blind.
         return G, autoencoder_for(spec, code_dim=int(self.hp["code_dim"]))

@@ -43,8 +43,9 @@ class BiGAN(RemembersRealBatch, Variant):
     def build(self, spec: DataSpec):
         if self.hp["latent_dim"] is None and spec.kind == "image":
             self.latent_dim = 50
-        E = Encoder(spec, self.latent_dim)
-        G, D = base_generator(spec, self.latent_dim), JointDiscriminator(spec, self.latent_dim)
+        E = Encoder(spec, self.latent_dim, width=self.width)
+        G = base_generator(spec, self.latent_dim, self.width)
+        D = JointDiscriminator(spec, self.latent_dim, width=self.width)
         return {"G": G, "D": D, "E": E}
 
     def d_loss(self, real, z, labels):

@@ -40,7 +40,10 @@ class CGAN(Variant):
 
     def build(self, spec: DataSpec):
         k = spec.num_classes
-        return ConditionalGenerator(spec, self.latent_dim, k), ConditionalDiscriminator(spec, k)
+        return (
+            ConditionalGenerator(spec, self.latent_dim, k, self.width),
+            ConditionalDiscriminator(spec, k, width=self.width),
+        )
 
     def d_loss(self, real, z, labels):
         with torch.no_grad():

@@ -47,9 +47,9 @@ class ClusterGAN(Variant):
         if self.hp["latent_dim"] is None and spec.kind == "image":
             self.latent_dim = 30  # dim z_n, the paper's MNIST setting
         self.n_cat = spec.n_modes if spec.kind == "points" else 10
-        E = Encoder(spec, self.latent_dim + self.n_cat)
-        G = base_generator(spec, self.latent_dim + self.n_cat)
-        return {"G": G, "D": base_discriminator(spec, norm="layer"), "E": E}
+        E = Encoder(spec, self.latent_dim + self.n_cat, width=self.width)
+        G = base_generator(spec, self.latent_dim + self.n_cat, self.width)
+        return {"G": G, "D": base_discriminator(spec, norm="layer", width=self.width), "E": E}
 
     def noise(self, n, device, generator=None):
         zn = torch.randn(n, self.latent_dim, device=device, generator=generator)

@@ -1,11 +1,14 @@
 """CoGAN (Liu & Tuzel 2016): two GANs, one per domain, with tied weights, learning a joint
 distribution of two domains without corresponding pairs.
 
-Architecture (this module; it changes the shared conv pair as the paper does):
-  G_A, G_B share the first layers (z -> FC -> BN -> ReLU -> deconv -> BN -> ReLU, which decode
-  high-level semantics) and each has its own last deconv + tanh;
-  D_A, D_B each have their own first conv + lReLU and share the last layers (conv -> BN -> lReLU
-  -> linear), which hold high-level features.
+Architecture: two copies of the shared conv pair (ganbench/nets/conv.py, `--hp width=`), tied as
+the paper ties them:
+  G_A, G_B share the first layers (z -> FC -> BN -> ReLU -> up -> conv -> BN -> ReLU, which
+  decode high-level semantics) and each has its own up -> conv -> BN -> ReLU -> conv -> tanh;
+  D_A, D_B each have their own first conv block and share the last three blocks and the linear
+  score, which hold high-level features. (The PyTorch-GAN zoo's cogan.py shares every conv
+  block of D and only splits the linear scores, and trains with the least-squares loss; the
+  paper's tying and loss are kept here.)
 Two domains, built offline from each image batch: domain A = the images (mnist digits), domain
 B = their negatives (-x in [-1, 1]). So that no image is seen in both domains at once, each
 batch is split in halves: the first half is domain A, the negatives of the second half domain B.
@@ -20,10 +23,13 @@ import torch
 from torch import nn
 
 from ganbench.data.base import DataSpec
+from ganbench.nets.conv import ConvDiscriminator, ConvGenerator
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.variants._latent import N_EXTRA, evaluating
 from ganbench.variants.base import OptimSpec, Variant
 from ganbench.variants.registry import register
+
+FIRST_D_BLOCK = 3  # ConvDiscriminator.features[:3]: conv3 s2 -> LeakyReLU -> dropout
 
 
 def to_domain_b(x: torch.Tensor) -> torch.Tensor:
@@ -32,21 +38,21 @@ def to_domain_b(x: torch.Tensor) -> torch.Tensor:
 
 
 class CoupledGenerator(nn.Module):
-    def __init__(self, latent_dim: int, out_shape: tuple[int, int, int], width: int = 32) -> None:
+    """Two shared-pair generators (ganbench.nets.conv.ConvGenerator) that share z -> FC -> BN ->
+    ReLU -> up -> conv (2w -> 2w) -> BN -> ReLU; each keeps its own up -> conv (2w -> w) -> BN ->
+    ReLU -> conv -> tanh."""
+
+    def __init__(self, latent_dim: int, out_shape: tuple[int, int, int], width: int) -> None:
         super().__init__()
-        c, h, _ = out_shape
-        self.base, self.width = h // 4, width
+        g_a, g_b = ConvGenerator(latent_dim, out_shape, width), ConvGenerator(latent_dim, out_shape, width)
+        self.base, self.width = g_a.base, width
+        # shared: everything before the last upsampling (BN -> ReLU -> up -> conv 2w -> BN -> ReLU)
+        cut = max(i for i, m in enumerate(g_a.net) if isinstance(m, nn.Upsample))
         self.shared = nn.Sequential(
-            nn.Linear(latent_dim, 2 * width * self.base * self.base),
-            nn.BatchNorm1d(2 * width * self.base * self.base),
-            nn.ReLU(),
-            nn.Unflatten(1, (2 * width, self.base, self.base)),
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1),
-            nn.BatchNorm2d(width),
-            nn.ReLU(),
+            g_a.fc, nn.Unflatten(1, (2 * width, self.base, self.base)), *g_a.net[:cut]
         )
-        self.head_a = nn.Sequential(nn.ConvTranspose2d(width, c, 4, 2, 1), nn.Tanh())
-        self.head_b = nn.Sequential(nn.ConvTranspose2d(width, c, 4, 2, 1), nn.Tanh())
+        self.head_a = nn.Sequential(*g_a.net[cut:])
+        self.head_b = nn.Sequential(*g_b.net[cut:])
 
     def both(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.shared(z)
@@ -57,18 +63,16 @@ class CoupledGenerator(nn.Module):
 
 
 class CoupledDiscriminator(nn.Module):
-    def __init__(self, in_shape: tuple[int, int, int], width: int = 32) -> None:
+    """Two shared-pair discriminators (ganbench.nets.conv.ConvDiscriminator): each keeps its first
+    block (conv3 s2 -> LeakyReLU -> dropout); blocks 2-4 and the linear score are shared."""
+
+    def __init__(self, in_shape: tuple[int, int, int], width: int) -> None:
         super().__init__()
-        c, h, _ = in_shape
-        self.first_a = nn.Sequential(nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2))
-        self.first_b = nn.Sequential(nn.Conv2d(c, width, 4, 2, 1), nn.LeakyReLU(0.2))
-        self.shared = nn.Sequential(
-            nn.Conv2d(width, 2 * width, 4, 2, 1),
-            nn.BatchNorm2d(2 * width),
-            nn.LeakyReLU(0.2),
-            nn.Flatten(),
-            nn.Linear(2 * width * (h // 4) ** 2, 1),
-        )
+        d_a, d_b = ConvDiscriminator(in_shape, width), ConvDiscriminator(in_shape, width)
+        first = FIRST_D_BLOCK
+        self.first_a = nn.Sequential(*d_a.features[:first])
+        self.first_b = nn.Sequential(*d_b.features[:first])
+        self.shared = nn.Sequential(*d_a.features[first:], d_a.head)
 
     def forward(self, x: torch.Tensor, domain: str = "a") -> torch.Tensor:
         first = self.first_a if domain == "a" else self.first_b
@@ -90,7 +94,10 @@ class CoGAN(Variant):
     def build(self, spec: DataSpec):
         if spec.kind != "image":
             raise ValueError("cogan builds its two domains from images")
-        return CoupledGenerator(self.latent_dim, spec.shape), CoupledDiscriminator(spec.shape)
+        return (
+            CoupledGenerator(self.latent_dim, spec.shape, self.width),
+            CoupledDiscriminator(spec.shape, self.width),
+        )
 
     @staticmethod
     def domains(real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

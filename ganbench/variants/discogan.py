@@ -67,8 +67,8 @@ class DiscoGAN(Translator):
         return {
             "G_AB": gen(c_a, c_b),
             "G_BA": gen(c_b, c_a),
-            "D_A": ConvDiscriminator(spec.source_shape),
-            "D_B": ConvDiscriminator(spec.shape),
+            "D_A": ConvDiscriminator(spec.source_shape, dropout=0.0),
+            "D_B": ConvDiscriminator(spec.shape, dropout=0.0),
         }
 
     def players(self):

@@ -56,7 +56,7 @@ class EBGAN(Variant):
     shared_nets = False  # its networks are its own: --hp arch does not apply
 
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
-        G, _ = default_pair(spec, self.latent_dim)
+        G, _ = default_pair(spec, self.latent_dim, width=self.width)
         return G, autoencoder_for(spec, code_dim=int(self.hp["code_dim"]))
 
     def energy(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -56,3 +56,6 @@ class GAN(DCGAN):
         return MLPGenerator(self.latent_dim, spec.shape, hidden=256), MLPDiscriminator(
             spec.shape, hidden=256
         )
+
+    def resolved_hp(self):
+        return {**super().resolved_hp(), "width": None}  # MLPs: the conv pair's width is unused

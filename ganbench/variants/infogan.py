@@ -57,8 +57,8 @@ class InfoGAN(Variant):
             self.latent_dim = 62  # the paper's MNIST noise size
         self.n_cat = spec.n_modes if spec.kind == "points" else 10
         self.n_cont = int(self.hp["n_continuous"])
-        g = base_generator(spec, self.latent_dim + self.n_cat + self.n_cont)
-        d = HeadedDiscriminator(spec, {"d": 1, "q": (128, self.n_cat + self.n_cont)})
+        g = base_generator(spec, self.latent_dim + self.n_cat + self.n_cont, self.width)
+        d = HeadedDiscriminator(spec, {"d": 1, "q": (128, self.n_cat + self.n_cont)}, width=self.width)
         return g, d
 
     def noise(self, n, device, generator=None):

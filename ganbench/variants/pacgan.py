@@ -63,7 +63,9 @@ class PacGAN(Variant):
             G, D = named_pair(arch, self.latent_dim, spec.shape[0], shape[0])
             return G, PackedDiscriminator(D, m)
         G, _ = self.shared_pair(spec)
-        inner = MLPDiscriminator(shape) if spec.kind == "points" else ConvDiscriminator(shape)
+        inner = (
+            MLPDiscriminator(shape) if spec.kind == "points" else ConvDiscriminator(shape, self.width)
+        )
         return G, PackedDiscriminator(inner, m)
 
     def pair_losses(self, real, z, labels):

@@ -32,13 +32,15 @@ class Schedule:
             raise ValueError(f"{self}: the stages take more than the whole budget")
 
     def at(self, step: int, total: int) -> Phase:
-        """The phase of step `step` (1-based) of a budget of `total` steps."""
+        """The phase of step `step` (1-based) of a budget of `total` steps. Edges are computed
+        by multiplication and compared with a tolerance, so a step exactly on an edge (12 of 40
+        at 0.3) starts the next phase whatever the fractions' rounding."""
         t = (step - 1) / max(total, 1)  # the fraction of the budget done before this step
-        edge = self.stable
+        eps = 1e-9
         for stage in range(1, self.stages):
-            if t < edge:
+            edge = self.stable + (stage - 1) * (self.fade + self.stable)
+            if t < edge - eps:
                 return Phase(stage - 1, 1.0)
-            if t < edge + self.fade:
-                return Phase(stage, (t - edge) / self.fade)
-            edge += self.fade + self.stable
+            if t < edge + self.fade - eps:
+                return Phase(stage, max(0.0, (t - edge) / self.fade))
         return Phase(self.stages - 1, 1.0)

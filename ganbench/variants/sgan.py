@@ -93,8 +93,8 @@ class SGAN(Variant):
     def build(self, spec: DataSpec):
         self.n_classes = spec.num_classes
         self.labelled = LabelledSubset(spec.num_classes, int(self.hp["labelled_per_class"]))
-        d = base_discriminator(spec, out_dim=spec.num_classes + 1)
-        return base_generator(spec, self.latent_dim), d
+        d = base_discriminator(spec, out_dim=spec.num_classes + 1, width=self.width)
+        return base_generator(spec, self.latent_dim, self.width), d
 
     def generate(self, z, labels=None):
         return self.G(z)  # unconditional generator; labels drawn by the sampler are ignored

@@ -62,8 +62,9 @@ class VAEGAN(RemembersRealBatch, Variant):
     g_nets = ("G", "E")  # encoder and decoder share the VAE's optimizer
 
     def build(self, spec: DataSpec):
-        E = GaussianEncoder(spec, self.latent_dim)
-        return {"G": base_generator(spec, self.latent_dim), "D": base_discriminator(spec), "E": E}
+        E = GaussianEncoder(spec, self.latent_dim, width=self.width)
+        G = base_generator(spec, self.latent_dim, self.width)
+        return {"G": G, "D": base_discriminator(spec, width=self.width), "E": E}
 
     def dis_l(self, x: torch.Tensor) -> torch.Tensor:
         return self.D.features(x.flatten(1) if isinstance(self.D, MLPDiscriminator) else x)

@@ -44,6 +44,20 @@ def _uniq(board: pd.DataFrame, col: str) -> str:
     return ", ".join(vals) if vals else "–"
 
 
+def _widths(board: pd.DataFrame) -> str:
+    """The widths the image runs' networks had (hp_effective's `width`): the CPU presets train the
+    shared conv pair narrower than the canonical zoo's 64 (ganbench.core.config.Preset)."""
+    if "hp_effective" not in board:
+        return ""
+    found = board["hp_effective"].astype(str).str.extract(r"(?:^| )width=(\d+)")[0].dropna()
+    if found.empty:
+        return ""
+    from ganbench.nets.conv import DEFAULT_WIDTH
+
+    widths = ", ".join(sorted(set(found), key=int))
+    return f"{widths} (the canonical zoo's conv pair: {DEFAULT_WIDTH}; set with --hp width=)"
+
+
 def metadata_section(rd: ReportData) -> Section:
     import matplotlib  # versions for the record; imported here, only when a report is written
     import numpy
@@ -62,6 +76,7 @@ def metadata_section(rd: ReportData) -> Section:
         ("seeds", ", ".join(str(int(s)) for s in sorted(b["seed"].dropna().unique()))),
         ("device(s)", _uniq(b, "device")),
         ("feature space (weights hash)", _uniq(b, "features")),
+        ("image network width(s)", _widths(b) or "–"),
         (
             "eval samples (n_gen / n_real)",
             f"{_uniq(b, 'n_gen')} / {_uniq(b, 'n_real')}" if "n_gen" in b else "–",

@@ -1,0 +1,554 @@
+"""Hold ganbench's image variants against the canonical PyTorch-GAN zoo (issue 23), offline.
+
+For a variant it trains the zoo's own script (eriklindernoren/PyTorch-GAN, implementations/...)
+on ganbench's bundled 4,000 `mnist` training digits for the same number of generator steps as
+ganbench's budget, saves the zoo's generator, and scores it with `ganbench eval --generator` in
+the same feature space, at the same evaluation sizes and seed as `ganbench run` of the same
+variant. Nothing of the zoo is imported into ganbench or committed: the scripts are extracted from
+the local mirror into a temporary folder (`git archive`) and run there as they are, in a child
+process, with three things replaced from outside:
+
+- torchvision's `datasets.MNIST` (and the zoo's `mnistm.MNISTM` for CoGAN) by the bundled digits
+  as PIL images through the script's own transforms (its 32 px `Resize` included); CoGAN's second
+  domain is the digits' negatives, as ganbench's `cogan` (the zoo's MNIST-M needs a download);
+- `torch.utils.data.DataLoader` by a loader that yields exactly `steps x n_critic` shuffled full
+  batches in one epoch (the zoo updates G once per batch, or once every n_critic batches), so the
+  zoo's generator makes exactly `steps` updates;
+- argv: `--n_epochs 1 --batch_size B` and no intermediate sample pictures.
+
+The zoo's generator is wrapped (noise -> its own inputs, 32 px outputs resized to the dataset's
+28 px with antialiasing, the inverse of the zoo's own 28 -> 32 resize) and traced with TorchScript
+into the run folder, with a plug-in file `ganbench eval` loads. `reference` scores the held-out
+digits sent through the same 28 -> 32 -> 28 round trip: the FID floor the resize alone costs.
+
+    python scripts/zoo_compare.py zoo lsgan --steps 500 --seed 0      # the zoo's run, scored
+    python scripts/zoo_compare.py ours lsgan --steps 500 --seed 0     # ganbench's run, scored
+    python scripts/zoo_compare.py reference                           # the resize round trip
+    python scripts/zoo_compare.py grid lsgan                          # side-by-side PNG
+    python scripts/zoo_compare.py table                               # markdown table of rows
+
+Everything lands under --root (default /tmp/zooaudit): zoo/ (the extracted scripts), runs/ (one
+folder per run: the zoo's log, the traced generator, the plug-in, ganbench's eval folder).
+Each run is one thread (as ganbench's runs), nice'd by the caller if the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT_DEFAULT = Path("/tmp/zooaudit")
+MIRROR = Path("/work/.mirror/eriklindernoren+PyTorch-GAN/repo")
+REPO = Path(__file__).resolve().parents[1]
+# The ganbench source the runs import (a frozen copy keeps long audits off a tree others edit)
+SRC = Path(os.environ.get("ZOO_GANBENCH_SRC", str(REPO)))
+PYTHON = sys.executable
+DATASET = "mnist"
+BATCH = 64
+COLUMNS = ("fid", "precision", "recall", "density", "coverage", "mode_coverage")
+
+
+@dataclass(frozen=True)
+class Zoo:
+    """How to run one zoo script: its path under implementations/, extra argv, critic updates per
+    generator update (batches per G step), the generator's global name and how it is called."""
+
+    script: str
+    argv: tuple[str, ...] = ()
+    n_critic: int = 1
+    gen: str = "generator"
+    call: str = "plain"  # plain | labels | infogan | aae | cogan
+    latent: int = 100
+    batch: int = BATCH
+    note: str = ""
+    # Textual fixes applied to the temporary copy so that the script runs at all on this torch
+    # (each one a crash, not a change of method): (old, new) pairs.
+    patches: tuple[tuple[str, str], ...] = ()
+
+
+# bgan.py and dragan.py iterate over `mnist_loader`, a name they never define (NameError)
+LOADER_NAME = ("mnist_loader", "dataloader")
+
+ZOO: dict[str, Zoo] = {
+    "gan": Zoo("gan/gan.py"),
+    "dcgan": Zoo("dcgan/dcgan.py"),
+    "lsgan": Zoo("lsgan/lsgan.py"),
+    "wgan": Zoo("wgan/wgan.py", n_critic=5),
+    "wgan-gp": Zoo("wgan_gp/wgan_gp.py", n_critic=5),
+    "wgan-div": Zoo("wgan_div/wgan_div.py", n_critic=5),
+    "dragan": Zoo("dragan/dragan.py", patches=(LOADER_NAME,)),
+    "began": Zoo("began/began.py", latent=62, patches=((".data[0]", ".item()"),)),
+    "ebgan": Zoo("ebgan/ebgan.py", latent=62),
+    "bgan": Zoo("bgan/bgan.py", patches=(LOADER_NAME,)),
+    "softmax-gan": Zoo("softmax_gan/softmax_gan.py"),
+    "rsgan": Zoo("relativistic_gan/relativistic_gan.py"),
+    "ragan": Zoo("relativistic_gan/relativistic_gan.py", argv=("--rel_avg_gan",)),
+    "rgan": Zoo("relativistic_gan/relativistic_gan.py", note="zoo has RSGAN only; ours is RLSGAN"),
+    "cgan": Zoo("cgan/cgan.py", call="labels"),
+    "acgan": Zoo("acgan/acgan.py", call="labels"),
+    "sgan": Zoo("sgan/sgan.py"),
+    "infogan": Zoo("infogan/infogan.py", call="infogan", latent=62),
+    "aae": Zoo("aae/aae.py", gen="decoder", latent=10),
+    "cogan": Zoo("cogan/cogan.py", gen="coupled_generators", call="cogan", batch=BATCH // 2),
+}
+
+
+# --- the child: one zoo script, offline ------------------------------------------------------
+
+
+def _digits(train: bool):
+    """ganbench's mnist split as uint8 arrays (N, 28, 28) and int labels."""
+    import numpy as np
+
+    sys.path.insert(0, str(SRC))
+    from ganbench.data import get_dataset
+
+    data = get_dataset(DATASET)
+    x = data.train if train else data.test
+    y = data.train_labels if train else data.test_labels
+    pixels = ((x[:, 0].numpy() + 1.0) * 127.5).round().clip(0, 255).astype(np.uint8)
+    return pixels, y.numpy().astype(np.int64)
+
+
+class _Digits:
+    """Stands in for torchvision.datasets.MNIST: the bundled digits through the zoo's transform,
+    computed once (the transforms are deterministic: Resize, ToTensor, Normalize)."""
+
+    negative = False
+    rgb = False
+
+    def __init__(self, root=None, train=True, download=False, transform=None, **_):
+        import torch
+        from PIL import Image
+
+        pixels, labels = _digits(train)
+        if self.negative:
+            pixels = 255 - pixels
+        items = []
+        for p in pixels:
+            img = Image.fromarray(p, mode="L")
+            if self.rgb:
+                img = img.convert("RGB")
+            items.append(transform(img) if transform is not None else img)
+        self.x = torch.stack(items) if transform is not None else items
+        self.y = torch.from_numpy(labels)
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.x[i], int(self.y[i])
+
+
+class _NegativeRGB(_Digits):
+    """CoGAN's second domain: the negatives of the digits, 3 channels as the zoo's MNIST-M."""
+
+    negative = True
+    rgb = True
+
+
+def _loader_class(n_batches: int, seed: int):
+    import torch
+
+    class FixedLoader:
+        """Exactly n_batches full batches, reshuffled each pass over the data, as one epoch."""
+
+        def __init__(self, dataset, batch_size=1, shuffle=False, **_):
+            self.dataset, self.batch_size = dataset, batch_size
+            self.gen = torch.Generator().manual_seed(seed + 7 * FixedLoader.made)
+            FixedLoader.made += 1
+
+        made = 0
+
+        def __len__(self):
+            return n_batches
+
+        def __iter__(self):
+            ds, b = self.dataset, self.batch_size
+            order, pos = torch.randperm(len(ds), generator=self.gen), 0
+            for _ in range(n_batches):
+                if pos + b > len(order):
+                    order, pos = torch.randperm(len(ds), generator=self.gen), 0
+                idx = order[pos : pos + b]
+                pos += b
+                yield ds.x[idx], ds.y[idx]
+
+    return FixedLoader
+
+
+class _Wrapped:
+    """Builds the sampling module ganbench scores: ganbench's noise -> the zoo generator's own
+    inputs -> its image, resized to 28 px (antialiased), one channel."""
+
+    @staticmethod
+    def build(gen, zoo: Zoo, n_classes: int = 10, code_dim: int = 2):
+        import torch
+        import torch.nn.functional as F
+        from torch import nn
+
+        class Sampler(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.g = gen
+
+            def out(self, img):
+                if img.shape[1] == 3:
+                    img = img.mean(1, keepdim=True)
+                if img.shape[-1] != 28:
+                    img = F.interpolate(img, size=(28, 28), mode="bilinear", antialias=True,
+                                        align_corners=False)
+                return img.clamp(-1, 1)
+
+        class Plain(Sampler):
+            def forward(self, z):
+                return self.out(self.g(z))
+
+        class Labels(Sampler):
+            def forward(self, z, labels):
+                return self.out(self.g(z, labels))
+
+        class Info(Sampler):
+            # z (62 + 10 + 2): noise; argmax of 10 i.i.d. normals is a uniform category; Φ maps
+            # a normal to U(-1, 1) as the zoo's code.
+            def forward(self, z):
+                noise, cat, u = z[:, :62], z[:, 62:72], z[:, 72:74]
+                onehot = F.one_hot(cat.argmax(1), n_classes).to(z.dtype)
+                code = torch.erf(u / math.sqrt(2.0))
+                return self.out(self.g(noise, onehot, code))
+
+        class CoGAN(Sampler):
+            def forward(self, z):
+                return self.out(self.g(z)[0])
+
+        return {"plain": Plain, "labels": Labels, "infogan": Info, "aae": Plain,
+                "cogan": CoGAN}[zoo.call]()
+
+
+def child(variant: str, steps: int, seed: int, folder: Path, zoo_dir: Path) -> None:
+    """Run the zoo's script in this process with the offline replacements, then save the traced
+    sampler and the plug-in file."""
+    import numpy as np
+    import torch
+    import torch.utils.data
+    import torchvision.datasets
+
+    zoo = ZOO[variant]
+    script = zoo_dir / "implementations" / zoo.script
+    if zoo.patches:  # a patched copy beside the original, in the temporary folder
+        text = script.read_text()
+        for old, new in zoo.patches:
+            if old not in text:
+                raise SystemExit(f"{zoo.script}: patch target {old!r} not found")
+            text = text.replace(old, new)
+        script = script.with_name(script.stem + "_patched.py")
+        script.write_text(text)
+    torch.set_num_threads(1)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torchvision.datasets.MNIST = _Digits
+    torch.utils.data.DataLoader = _loader_class(steps * zoo.n_critic, seed)
+    if zoo.call == "cogan":
+        import types
+
+        sys.modules["mnistm"] = types.SimpleNamespace(MNISTM=_NegativeRGB)
+    work = folder / "work" / "a" / "b"  # the zoo writes ../../data and images/ relative to it
+    work.mkdir(parents=True, exist_ok=True)
+    os.chdir(work)
+    sys.argv = [str(script), "--n_epochs", "1", "--batch_size", str(zoo.batch),
+                "--sample_interval", str(10**9), *zoo.argv]
+    import runpy
+
+    t0 = time.time()
+    g = runpy.run_path(str(script), run_name="__main__")
+    seconds = time.time() - t0
+    gen = g[zoo.gen].eval()
+    sampler = _Wrapped.build(gen, zoo).eval()
+    in_dim = {"infogan": 74}.get(zoo.call, zoo.latent)
+    z = torch.randn(8, in_dim)
+    with torch.no_grad():
+        if zoo.call == "labels":
+            traced = torch.jit.trace(sampler, (z, torch.arange(8) % 10))
+        else:
+            traced = torch.jit.trace(sampler, (z,))
+    traced.save(str(folder / "zoo_G.pt"))
+    conditional = zoo.call == "labels"
+    (folder / "zoo_plugin.py").write_text(PLUGIN.format(latent=in_dim, conditional=conditional))
+    params = sum(p.numel() for p in gen.parameters())
+    d = g.get("discriminator") or g.get("coupled_discriminators")
+    (folder / "zoo_train.json").write_text(json.dumps({
+        "variant": variant, "script": f"implementations/{zoo.script}", "argv": sys.argv[1:],
+        "steps": steps, "batches": steps * zoo.n_critic, "seed": seed, "train_seconds": seconds,
+        "g_params": params, "d_params": sum(p.numel() for p in d.parameters()) if d else None,
+    }, indent=1))
+
+
+PLUGIN = '''"""The zoo's generator traced by scripts/zoo_compare.py (not part of ganbench)."""
+from pathlib import Path
+
+import torch
+from torch import nn
+
+
+class G(nn.Module):
+    latent_dim = {latent}
+    conditional = {conditional}
+
+    def __init__(self):
+        super().__init__()
+        self.g = torch.jit.load(str(Path(__file__).with_name("zoo_G.pt")))
+
+    def forward(self, z, labels=None):
+        return self.g(z) if labels is None else self.g(z, labels)
+'''
+
+
+# --- the parent: runs, scores, pictures ------------------------------------------------------
+
+
+def extract_zoo(root: Path) -> Path:
+    zoo_dir = root / "zoo"
+    if not (zoo_dir / "implementations" / "dcgan" / "dcgan.py").exists():
+        zoo_dir.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(MIRROR), "archive", "HEAD", "implementations"],
+            check=True, capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(zoo_dir)], input=archive, check=True)
+    return zoo_dir
+
+
+def run_folder(root: Path, who: str, variant: str, steps: int, seed: int, tag: str = "") -> Path:
+    name = f"{who}-{variant}-{steps}-s{seed}" + (f"-{tag}" if tag else "")
+    return root / "runs" / name
+
+
+def read_row(out: Path) -> dict:
+    """The run's (or plug-in's) row: the leaderboard also holds the `real` reference row."""
+    rows = list(csv.DictReader((out / "leaderboard.csv").open()))
+    return next(r for r in rows if r.get("origin") != "reference")
+
+
+def ganbench(*args: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}  # -m puts the cwd first on the path: run in SRC
+    subprocess.run([PYTHON, "-m", "ganbench.cli", *args], check=True, env=env, cwd=str(SRC))
+
+
+def zoo_run(root: Path, variant: str, steps: int, seed: int) -> dict:
+    folder = run_folder(root, "zoo", variant, steps, seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "zoo_G.pt").exists():
+        zoo_dir = extract_zoo(root)
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+        with (folder / "zoo.log").open("w") as log:
+            subprocess.run(
+                [PYTHON, __file__, "_child", variant, "--steps", str(steps), "--seed", str(seed),
+                 "--folder", str(folder), "--zoo", str(zoo_dir)],
+                check=True, stdout=log, stderr=subprocess.STDOUT, env=env,
+            )
+    ev = folder / "eval"
+    if not (ev / "leaderboard.csv").exists():
+        ganbench("eval", "--generator", f"{folder / 'zoo_plugin.py'}:G", "--dataset", DATASET,
+                 "--name", f"zoo-{variant}", "--seeds", str(seed), "--preset", "quick",
+                 "--out", str(ev), "--no-report", "--quiet", "--device", "cpu")
+    return read_row(ev)
+
+
+def ours_run(root: Path, variant: str, steps: int, seed: int, hp: list[str], tag: str) -> dict:
+    folder = run_folder(root, "ours", variant, steps, seed, tag)
+    if not (folder / "leaderboard.csv").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "ours_hp.json").write_text(json.dumps(hp))
+        args = ["run", "--variant", variant, "--dataset", DATASET, "--preset", "quick",
+                "--steps", str(steps), "--seeds", str(seed), "--out", str(folder),
+                "--no-report", "--quiet", "--device", "cpu", "--jobs", "1"]
+        for kv in hp:
+            args += ["--hp", kv]
+        ganbench(*args)
+    return read_row(folder)
+
+
+class RoundTrip:
+    """The held-out digits sent 28 -> 32 (the zoo's PIL resize) -> 28 (the sampler's resize),
+    drawn uniformly: what the resize alone costs in the metrics."""
+
+    latent_dim = 1
+
+    def __init__(self):
+        import numpy as np
+        import torch
+        import torch.nn.functional as F
+        import torchvision.transforms as T
+        from PIL import Image
+
+        pixels, _ = _digits(train=True)
+        tf = T.Compose([T.Resize(32), T.ToTensor(), T.Normalize([0.5], [0.5])])
+        x = torch.stack([tf(Image.fromarray(p, mode="L")) for p in pixels])
+        self.x = F.interpolate(x, size=(28, 28), mode="bilinear", antialias=True).clamp(-1, 1)
+        self.rng = np.random.default_rng(0)
+
+    def __call__(self, n, device):
+        import torch
+
+        idx = torch.from_numpy(self.rng.integers(0, len(self.x), n))
+        return self.x[idx].to(device)
+
+
+def reference(root: Path, seed: int) -> dict:
+    out = root / "runs" / f"reference-roundtrip-s{seed}"
+    if not (out / "leaderboard.csv").exists():
+        ganbench("eval", "--generator", f"{__file__}:roundtrip_train", "--dataset", DATASET,
+                 "--name", "train-roundtrip", "--seeds", str(seed), "--preset", "quick",
+                 "--out", str(out), "--no-report", "--quiet", "--device", "cpu")
+    return read_row(out)
+
+
+def roundtrip_train():
+    """Plug-in factory for `reference`: training digits through the zoo's resize round trip."""
+    return RoundTrip()
+
+
+def grid(root: Path, variant: str, steps: int, seed: int, tag: str, dest: Path) -> Path:
+    """ganbench's samples beside the zoo's: two 8 x 8 grids of the same noise size, one PNG."""
+    import importlib.util
+
+    import torch
+    from torchvision.utils import make_grid, save_image
+
+    g = torch.Generator().manual_seed(1234)
+    labels = torch.arange(64) % 10
+    # ours: the run's checkpoint (nets by name), sampled in eval mode
+    model = load_ours(run_folder(root, "ours", variant, steps, seed, tag), variant)
+    with torch.no_grad():
+        z = model.noise(64, "cpu", g)
+        a = model.generate(z, labels if model.conditional else None)
+    # the zoo's traced sampler
+    zf = run_folder(root, "zoo", variant, steps, seed)
+    spec_ = importlib.util.spec_from_file_location("zoo_plugin", zf / "zoo_plugin.py")
+    mod = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(mod)
+    zg = mod.G().eval()
+    with torch.no_grad():
+        zz = torch.randn(64, zg.latent_dim, generator=g)
+        b = zg(zz, labels) if zg.conditional else zg(zz)
+    pad = torch.ones(1, 28 * 8 + 18, 8)
+    left = make_grid(a.clamp(-1, 1) * 0.5 + 0.5, nrow=8, padding=2, pad_value=1)[:1]
+    right = make_grid(b.clamp(-1, 1) * 0.5 + 0.5, nrow=8, padding=2, pad_value=1)[:1]
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / f"{variant}.png"
+    save_image(torch.cat([left, pad, right], 2), path)
+    return path
+
+
+def load_ours(folder: Path, variant: str):
+    """ganbench's trained variant from its run folder, built as the run built it (preset width,
+    --hp; ganbench.harness.run.trained_variant), G in eval mode."""
+    sys.path.insert(0, str(SRC))
+    from ganbench.harness.run import trained_variant
+
+    model = trained_variant(next(folder.glob("runs/*/*/seed*/checkpoint.pt")).parent)
+    model.G.eval()
+    return model
+
+
+class Smoothed:
+    """ganbench's generator through the zoo's resize round trip (28 -> 32 as torchvision's PIL
+    bilinear resize, -> 28 as the zoo's sampler here): what the zoo's 32 px pipeline alone does
+    to the scores of the same samples."""
+
+    def __init__(self):
+        import torch
+
+        folder, variant = Path(os.environ["ZOO_SMOOTH_FOLDER"]), os.environ["ZOO_SMOOTH_VARIANT"]
+        self.model = load_ours(folder, variant)
+        self.g = torch.Generator().manual_seed(0)
+
+    def __call__(self, n, device, labels=None):
+        import torch
+        import torch.nn.functional as F
+
+        with torch.no_grad():
+            z = self.model.noise(n, "cpu", self.g)
+            x = self.model.generate(z, labels.cpu() if self.model.conditional else None)
+            up = F.interpolate(x, size=(32, 32), mode="bilinear", antialias=True)
+            x = F.interpolate(up, size=(28, 28), mode="bilinear", antialias=True)
+        return x.clamp(-1, 1).to(device)
+
+
+def ours_smoothed():
+    """Plug-in factory for `smooth`."""
+    return Smoothed()
+
+
+def smooth(root: Path, variant: str, steps: int, seed: int, tag: str) -> dict:
+    folder = run_folder(root, "ours", variant, steps, seed, tag)
+    out = folder / "smoothed"
+    if not (out / "leaderboard.csv").exists():
+        os.environ.update(ZOO_SMOOTH_FOLDER=str(folder), ZOO_SMOOTH_VARIANT=variant)
+        ganbench("eval", "--generator", f"{__file__}:ours_smoothed", "--dataset", DATASET,
+                 "--name", f"smoothed-{variant}", "--seeds", str(seed), "--preset", "quick",
+                 "--out", str(out), "--no-report", "--quiet", "--device", "cpu")
+    return read_row(out)
+
+
+def fmt(row: dict) -> str:
+    def f(k, d=3):
+        try:
+            return f"{float(row[k]):.{d}f}"
+        except (KeyError, ValueError):
+            return "-"
+
+    return f"{f('fid', 1)} / {f('precision', 2)} / {f('recall', 2)}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "what", choices=("zoo", "ours", "smooth", "reference", "grid", "table", "_child")
+    )
+    ap.add_argument("variants", nargs="*")
+    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hp", action="append", default=[], help="KEY=VALUE for `ours`")
+    ap.add_argument("--tag", default="", help="a name for this configuration of `ours`")
+    ap.add_argument("--root", type=Path, default=ROOT_DEFAULT)
+    ap.add_argument("--dest", type=Path, default=REPO / "docs" / "img" / "zoo-audit")
+    ap.add_argument("--folder", type=Path)
+    ap.add_argument("--zoo", type=Path)
+    a = ap.parse_args(argv)
+    if a.what == "_child":
+        child(a.variants[0], a.steps, a.seed, a.folder, a.zoo)
+        return
+    if a.what == "reference":
+        print(f"train digits, 28 -> 32 -> 28: {fmt(reference(a.root, a.seed))}")
+        return
+    for v in a.variants:
+        t0 = time.time()
+        if a.what == "zoo":
+            print(f"zoo {v}: {fmt(zoo_run(a.root, v, a.steps, a.seed))} ({time.time() - t0:.0f} s)")
+        elif a.what == "ours":
+            row = ours_run(a.root, v, a.steps, a.seed, a.hp, a.tag)
+            print(f"ours {v} {a.tag}: {fmt(row)} ({time.time() - t0:.0f} s)")
+        elif a.what == "smooth":
+            row = smooth(a.root, v, a.steps, a.seed, a.tag)
+            print(f"ours {v} {a.tag} through 28 -> 32 -> 28: {fmt(row)}")
+        elif a.what == "grid":
+            print(grid(a.root, v, a.steps, a.seed, a.tag, a.dest))
+    if a.what == "table":
+        for folder in sorted((a.root / "runs").glob("*")):
+            lb = folder / "eval" if (folder / "eval").exists() else folder
+            if (lb / "leaderboard.csv").exists():
+                print(f"| {folder.name} | {fmt(read_row(lb))} |")
+
+
+if __name__ == "__main__":
+    main()

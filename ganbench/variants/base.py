@@ -404,7 +404,8 @@ class Variant(Model):
             "d_betas": self.d_optim.betas,
             "g_betas": self.g_optim.betas,
             "width": self.width,
-            "d_dropout": self._d_dropout(),
+            # the shared conv D's dropout, only where that D was built (own nets: None)
+            "d_dropout": self._d_dropout() if getattr(self, "_shared_conv_d", False) else None,
         }
 
     # --- what subclasses define -------------------------------------------------------------
@@ -433,6 +434,7 @@ class Variant(Model):
 
         arch = self.hp.get("arch", "default")
         if arch == "default":
+            self._shared_conv_d = spec.kind != "points"
             dropout, init = self._d_dropout(), type(self).d_init
             return default_pair(spec, self.latent_dim, d_norm, self.width, dropout, init)
         return named_pair(arch, self.latent_dim, spec.shape[0], spec.shape[0])

@@ -64,7 +64,9 @@ class PacGAN(Variant):
             return G, PackedDiscriminator(D, m)
         G, _ = self.shared_pair(spec)
         inner = (
-            MLPDiscriminator(shape) if spec.kind == "points" else ConvDiscriminator(shape, self.width)
+            MLPDiscriminator(shape)
+            if spec.kind == "points"
+            else ConvDiscriminator(shape, self.width, dropout=self._d_dropout())
         )
         return G, PackedDiscriminator(inner, m)
 

@@ -214,7 +214,8 @@ def test_perfect_translator_scores_the_closed_forms_and_the_real_columns(negated
     assert m["l1"] == 0 and m["psnr"] == paired.PSNR_CAP and abs(m["ssim"] - 1) < 1e-6
     assert m["label_preservation"] == m["label_preservation_real"] > 0.9
     assert math.isclose(m["fid"], m["fid_real"], abs_tol=1e-6)
-    assert math.isclose(m["kid_mean"], m["kid_mean_real"], abs_tol=1e-9)
+    # float32 sums: the two KIDs agree to float32 rounding, which depends on the CPU kernels
+    assert math.isclose(m["kid_mean"], m["kid_mean_real"], rel_tol=1e-5, abs_tol=1e-7)
     assert ev.n_gen == SIZES.n_gen_image and ev.n_real == SIZES.n_real_image
     assert ev.features.startswith("mnist-cnn@")
     # 150 pairs of 200, the 100 outside the 100-image reference first: the real columns are an

@@ -99,13 +99,14 @@ def run_device(spec: RunSpec, *rows: dict[str, Any]) -> torch.device:
     return device
 
 
-def preset_hp(preset: str, info: VariantInfo, spec: Any) -> dict[str, Any]:
-    """Hyper-parameters the preset sets below any --hp: the shared conv pair's width on images
-    (Preset.image_width) for variants built on that pair (their own `width` default is None)."""
+def build_variant(preset: str, info: VariantInfo, data: Any, hp: dict[str, Any]) -> Any:
+    """The variant a run of `preset` builds on `data` with the --hp overrides `hp`: below them,
+    the preset's shared-conv-pair width on images (Preset.image_width) for variants built on that
+    pair (their own `width` default is None)."""
     width = get_preset(preset).image_width
-    if width and spec.kind == "image" and info.cls.known_hparams("image").get("width", 0) is None:
-        return {"width": width}
-    return {}
+    own = info.cls.known_hparams("image").get("width", 0) is not None
+    below = {"width": width} if width and data.spec.kind == "image" and not own else {}
+    return info.cls(data.spec, **{**below, **hp})
 
 
 def trained_variant(folder: Path | str) -> Any:
@@ -120,7 +121,7 @@ def trained_variant(folder: Path | str) -> Any:
     spec = done["spec"]
     info, data = get_variant(spec["variant"]), get_dataset(spec["dataset"])
     hp = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.get("hp") or ()}
-    variant = info.cls(data.spec, **{**preset_hp(spec["preset"], info, data.spec), **hp})
+    variant = build_variant(spec["preset"], info, data, hp)
     state = torch.load(folder / "checkpoint.pt", map_location="cpu")
     for name, module in variant.modules().items():
         module.load_state_dict(state[name])
@@ -129,7 +130,7 @@ def trained_variant(folder: Path | str) -> Any:
 
 def build(spec: RunSpec, info: VariantInfo, data: Any, row: dict[str, Any]) -> Any:
     """The run's variant (after seed_everything(spec.seed)); its settings go into the row."""
-    variant = info.cls(data.spec, **{**preset_hp(spec.preset, info, data.spec), **dict(spec.hp)})
+    variant = build_variant(spec.preset, info, data, dict(spec.hp))
     row["hp_effective"] = hp_text(variant.hp)
     row["generator_conditioned"] = variant.generator_conditioned()
     ema = describe_ema(variant.hp.get("ema_half_life") or 0, variant.hp.get("ema_rampup"),

@@ -77,6 +77,16 @@ class Zoo:
 
 # bgan.py and dragan.py iterate over `mnist_loader`, a name they never define (NameError)
 LOADER_NAME = ("mnist_loader", "dataloader")
+# softmax_gan.py steps D, then backpropagates G's loss through the graph D's step modified
+# (RuntimeError "modified by an inplace operation" on torch >= 1.5): G's gradient is taken before
+# either net steps and reaches G's parameters only, i.e. the simultaneous update the script means
+SOFTMAX_SIMULTANEOUS = (
+    ("        d_loss.backward(retain_graph=True)\n        optimizer_D.step()\n",
+     "        d_loss.backward(retain_graph=True)\n"),
+    ("        g_loss.backward()\n        optimizer_G.step()\n",
+     "        g_loss.backward(inputs=list(generator.parameters()))\n"
+     "        optimizer_D.step()\n        optimizer_G.step()\n"),
+)
 
 ZOO: dict[str, Zoo] = {
     "gan": Zoo("gan/gan.py"),
@@ -89,7 +99,7 @@ ZOO: dict[str, Zoo] = {
     "began": Zoo("began/began.py", latent=62, patches=((".data[0]", ".item()"),)),
     "ebgan": Zoo("ebgan/ebgan.py", latent=62),
     "bgan": Zoo("bgan/bgan.py", patches=(LOADER_NAME,)),
-    "softmax-gan": Zoo("softmax_gan/softmax_gan.py"),
+    "softmax-gan": Zoo("softmax_gan/softmax_gan.py", patches=SOFTMAX_SIMULTANEOUS),
     "rsgan": Zoo("relativistic_gan/relativistic_gan.py"),
     "ragan": Zoo("relativistic_gan/relativistic_gan.py", argv=("--rel_avg_gan",)),
     "rgan": Zoo("relativistic_gan/relativistic_gan.py", note="zoo has RSGAN only; ours is RLSGAN"),

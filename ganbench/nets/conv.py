@@ -61,9 +61,9 @@ def _check_size(shape: tuple[int, ...], what: str) -> None:
         raise ValueError(f"{what} builds 28, 32 or 64 px square images, not {h}x{w}")
 
 
-def _bn(channels: int) -> nn.BatchNorm2d:
+def _bn(channels: int, eps: float = BN_EPS) -> nn.BatchNorm2d:
     """Batch norm with eps = BN_EPS (0.8), as every batch norm of the zoo's DCGAN but G's first."""
-    return nn.BatchNorm2d(channels, eps=BN_EPS)
+    return nn.BatchNorm2d(channels, eps=eps)
 
 
 def _up(c_in: int, c_out: int) -> list[nn.Module]:
@@ -111,11 +111,13 @@ class ConvGenerator(nn.Module):
 def _norm2d(kind: str, channels: int, size: int) -> nn.Module:
     if kind == "batch":
         return _bn(channels)
+    if kind == "batch-torch":  # PyTorch's eps 1e-5: normalises even tiny activations (WGAN)
+        return _bn(channels, eps=1e-5)
     if kind == "layer":
         return nn.GroupNorm(1, channels)  # layer norm over (C, H, W)
     if kind == "none":
         return nn.Identity()
-    raise ValueError(f"unknown norm {kind!r}; use batch, layer or none")
+    raise ValueError(f"unknown norm {kind!r}; use batch, batch-torch, layer or none")
 
 
 class ConvDiscriminator(nn.Module):

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganbench.data.base import DataSpec
-from ganbench.nets import MLPDiscriminator, MLPGenerator
+from ganbench.nets.goodfellow_mlp import GoodfellowDiscriminator, GoodfellowGenerator
 from ganbench.nets.losses import bce_fake, bce_real
 from ganbench.variants.base import OptimSpec, Variant
 from ganbench.variants.registry import register
@@ -49,13 +49,13 @@ class DCGAN(Variant):
 @register("gan", family="loss", paper="Goodfellow et al. 2014, arXiv:1406.2661")
 class GAN(DCGAN):
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
-        # The 2014 paper's networks are fully connected, also for MNIST (256 wide there); on 2-D
+        # The 2014 paper's fully connected MNIST networks (ganbench.nets.goodfellow_mlp: G
+        # 2x1200 ReLU, D 2 maxout layers with dropout), with ganbench's Adam: the paper's SGD
+        # (lr 0.1, momentum 0.5) diverged within 350 steps on tanh outputs here (issue 23). On 2-D
         # data every variant uses the shared MLP pair, so gan and dcgan are one model on points.
         if spec.kind == "points":
             return super().build(spec)
-        return MLPGenerator(self.latent_dim, spec.shape, hidden=256), MLPDiscriminator(
-            spec.shape, hidden=256
-        )
+        return GoodfellowGenerator(self.latent_dim, spec.shape), GoodfellowDiscriminator(spec.shape)
 
     def resolved_hp(self):
         return {**super().resolved_hp(), "width": None}  # MLPs: the conv pair's width is unused

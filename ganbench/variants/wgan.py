@@ -40,6 +40,13 @@ class WGAN(_Critic):
             fake = self.generate(z)
         return self.wasserstein(real, fake)
 
+    def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
+        # Batch norm with PyTorch's eps in the critic, as the authors' DCGAN critic
+        # (martinarjovsky/WassersteinGAN models/dcgan.py): clipped weights keep the pre-norm
+        # activations tiny, and the shared pair's eps of 0.8 would leave them so, a critic whose
+        # scores barely differ (losses ~1e-6, G a grey field after 500 steps; issue 23)
+        return self.shared_pair(spec, d_norm="batch-torch")
+
     after_d_step_elementwise = True  # clamp_ acts element-wise (batched seeds run it once)
 
     @torch.no_grad()

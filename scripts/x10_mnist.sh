@@ -1,5 +1,5 @@
 #!/bin/sh
-# The x10 image board (issue 23; not yet run: leaderboards/x10-mnist-cpu/ does not exist), resumable: run this script again and it continues where it
+# The x10 image board (issue 23; partial: leaderboards/x10-mnist-cpu/README.md), resumable: run this script again and it continues where it
 # stopped (finished runs are skipped, a run cut off mid-way starts again). Seed 0 of every variant
 # first, then seeds 1 and 2, in pieces of at most M minutes (runs already going finish), one run
 # at a time at low priority, so it can share the machine:

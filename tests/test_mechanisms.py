@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _resume_helper import trained_or_resumed
 from torch import nn
 
 from ganbench.cli import main
@@ -163,20 +164,9 @@ class _Phased(DCGAN):
 
 
 def _trained(resume_at: int | None, steps: int = 20):
-    seed_everything(0)
-    v = _Phased(RING.spec, ema_half_life=100)
-    saved = []
-    res = train(
-        v, RING, Budget(steps, 16), CPU, make_generator(0), 5,
-        save_state=saved.append, save_every=resume_at or 10**9,
-    )  # fmt: skip
-    if resume_at is None:
-        return v, res
-    state = next(s for s in saved if s["step"] == resume_at)
-    seed_everything(123)  # another global state: the resume must restore everything itself
-    w = _Phased(RING.spec, ema_half_life=100)
-    res = train(w, RING, Budget(steps, 16), CPU, make_generator(99), 5, resume=state)
-    return w, res
+    return trained_or_resumed(
+        lambda: _Phased(RING.spec, ema_half_life=100), RING, steps, 16, resume_at
+    )
 
 
 def test_the_phase_of_every_step_reaches_the_variant():

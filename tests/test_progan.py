@@ -11,6 +11,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from _resume_helper import trained_or_resumed
 from torch import nn
 
 from ganbench.cli import main
@@ -102,23 +103,17 @@ def test_the_schedule_scales_with_the_budget():
 
 
 def _run(resume_at: int | None, steps: int = 30):
-    seed_everything(0)
-    v = ProGAN(MNIST32.spec, **TINY)
-    saved = []
-    res = train(
-        v, MNIST32, Budget(steps, 8), CPU, make_generator(0), 5,
-        save_state=saved.append, save_every=resume_at or 10**9,
-    )  # fmt: skip
-    if resume_at is None:
-        return v, res
-    state = next(s for s in saved if s["step"] == resume_at)
-    seed_everything(123)  # another global state: the resume must restore everything itself
-    w = ProGAN(MNIST32.spec, **TINY)
     phases = []
-    w.on_phase = lambda p: (phases.append(p), ProGAN.on_phase(w, p))
-    res = train(w, MNIST32, Budget(steps, 8), CPU, make_generator(99), 5, resume=state)
-    w.first_phase = phases[0]
-    return w, res
+
+    def observe(w):
+        w.on_phase = lambda p: (phases.append(p), ProGAN.on_phase(w, p))
+
+    v, res = trained_or_resumed(
+        lambda: ProGAN(MNIST32.spec, **TINY), MNIST32, steps, 8, resume_at, observe
+    )
+    if resume_at is not None:
+        v.first_phase = phases[0]
+    return v, res
 
 
 def test_a_run_resumed_in_mid_fade_gives_the_networks_of_an_uninterrupted_run():

@@ -6,9 +6,14 @@ The discriminator is an auto-encoder; L(v) = |v - D(v)|^η with η = 1, averaged
     k_{t+1} = clip(k_t + λ_k (γ L(x) - L(G(z))), 0, 1)                (proportional control)
     M_global = L(x) + |γ L(x) - L(G(z))|                              (convergence measure)
 γ = 0.5 (the diversity ratio of the paper's main figures), λ_k = 0.001, k_0 = 0; Adam lr 1e-4
-(paper), β = (0.5, 0.999). D is nets.autoencoder with a bottleneck code (`code_dim`): 64 for images
-(the paper's h), 1 for 2-D points; G is the shared generator (the paper's decoder-shaped G is not
-copied).
+(paper), β = (0.5, 0.999). On images D and G are the paper's networks (nets.began_nets, section
+3.5: 3x3 convolutions with ELU, no batch norm, nearest-neighbour upsampling, a linear code h = 64
+(`code_dim`) and a linear output; G has D's decoder's architecture, not its weights). On the
+shared conv pair's G against a small strided auto-encoder (`--hp nets=shared`) BEGAN drew one flat
+grey image at 500 steps on mnist (FID 575-711 over three seeds, k pinned at 0): G had settled on
+an image the auto-encoder reconstructs about as well as a digit, and nothing moved it; with the
+paper's networks 93.4 at seed 0, the PyTorch-GAN zoo's BEGAN 92.8 (issue 23's audit,
+docs/variants.md). 2-D points: an MLP auto-encoder with a 1-D code and the shared MLP G.
 
 On 2-D data the method does not work, and more steps do not change that (docs/variants.md): the
 paper never ran 2-D data, and its energy needs a bottleneck far narrower than the data. With a 1-D
@@ -28,9 +33,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ganbench.core.hparams import one_of
 from ganbench.data.base import DataSpec
 from ganbench.nets import default_pair
 from ganbench.nets.autoencoder import autoencoder_for
+from ganbench.nets.began_nets import BeganAutoEncoder, BeganDecoder
 from ganbench.variants.base import OptimSpec, Variant
 from ganbench.variants.registry import register
 
@@ -42,7 +49,8 @@ def l1_recon(x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
 
 @register("began", family="loss", paper="Berthelot et al. 2017, arXiv:1703.10717")
 class BEGAN(Variant):
-    defaults = {"gamma": 0.5, "lambda_k": 0.001, "k0": 0.0, "code_dim": 64}
+    defaults = {"gamma": 0.5, "lambda_k": 0.001, "k0": 0.0, "code_dim": 64, "nets": "paper"}
+    rules = {"nets": one_of("paper", "shared")}
     kind_defaults = {"points": {"code_dim": 1}}
     d_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.999))
     g_optim = OptimSpec("adam", lr=1e-4, betas=(0.5, 0.999))
@@ -54,6 +62,9 @@ class BEGAN(Variant):
     shared_nets = False  # its networks are its own: --hp arch does not apply
 
     def build(self, spec: DataSpec) -> tuple[nn.Module, nn.Module]:
+        if spec.kind == "image" and self.hp["nets"] == "paper":
+            return (BeganDecoder(self.latent_dim, spec.shape, self.width),
+                    BeganAutoEncoder(spec.shape, self.width, int(self.hp["code_dim"])))  # fmt: skip
         G, _ = default_pair(spec, self.latent_dim, width=self.width)
         # The code must be a bottleneck (h = 64 << 784 px): for 2-D points that means 1-D,
         # else the auto-encoder is the identity, reconstructs fakes as well as data and D is blind.

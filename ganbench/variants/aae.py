@@ -46,7 +46,7 @@ class AAE(RemembersRealBatch, Variant):
     # Images take the canonical implementation's setting (the PyTorch-GAN zoo's aae.py: MLPs, L1
     # pixel loss, adversarial weight 0.001). Measured at 500 steps on mnist (issue 23's audit):
     # the conv encoder and shared G with squared error and weight 1 gave blurred blobs, FID 280;
-    # weight 0.001: 32 (0.1: 114, 0.01: 58); then the MLPs with L1: 6.2, where either alone is
+    # weight 0.001: 32 (0.1: 114, 0.01: 58); then the MLPs with L1: 5.8, where either alone is
     # not enough (MLPs with squared error 72, the conv pair with L1 64); the zoo itself 11.7.
     kind_defaults = {"image": {"adv_weight": 0.001, "recon": "l1"}}
     d_optim = OptimSpec("adam", lr=2e-4, betas=(0.5, 0.999))

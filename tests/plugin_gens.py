@@ -110,7 +110,9 @@ def raises(n, device):
 
 def hangs(n, device):
     time.sleep(20)
-    return _ring(n)
+    # No global-RNG draw once awake: the abandoned thread wakes during later tests, and a draw
+    # there shifted test_batched's seeded global-RNG run (a flake, serial runs only).
+    return torch.zeros(n, 2)
 
 
 def not_a_tensor(n, device):

@@ -9,12 +9,13 @@ set -u
 cd "$(dirname "$0")/.."
 GANBENCH=${GANBENCH:-.venv/bin/ganbench}
 M=${M:-30}
+J=${J:-1}  # runs at a time: J=2 when the board may have both cores
 VARIANTS="dcgan lsgan wgan-gp wgan-div sngan acgan cgan infogan"
 for SEEDS in "0" "0 1 2"; do
     while :; do
         # shellcheck disable=SC2086
         $GANBENCH run --variant $VARIANTS --dataset mnist --preset quick --steps 5000 \
-            --seeds $SEEDS --jobs 1 --max-minutes "$M" --quiet --out leaderboards/x10-mnist-cpu \
+            --seeds $SEEDS --jobs "$J" --max-minutes "$M" --quiet --out leaderboards/x10-mnist-cpu \
             > runs/x10-mnist.last 2>&1
         status=$?
         cat runs/x10-mnist.last

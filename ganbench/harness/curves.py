@@ -225,6 +225,19 @@ class CurveRecorder:
     def columns(self) -> list[str]:
         return ["step", "seconds", *self.evaluator.columns]
 
+    def state(self) -> dict[str, Any]:
+        """The curve so far, to go on from after a resume (ganbench/harness/partial.py)."""
+        elapsed = time.perf_counter() - self._start
+        return {"rows": [dict(r) for r in self.rows], "eval_seconds": self.eval_seconds,
+                "elapsed": elapsed}  # fmt: skip
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Go on from `state`: its rows, and its clock (`seconds` continue where they were)."""
+        self.rows = [dict(r) for r in state["rows"]]
+        setup = self.eval_seconds  # this attempt's set-up (real features) is a cost too
+        self.eval_seconds = setup + state["eval_seconds"]
+        self._start = time.perf_counter() - state["elapsed"] - setup
+
 
 # --- reading a curve ---------------------------------------------------------------------------
 

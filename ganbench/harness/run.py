@@ -10,6 +10,7 @@ import csv
 import io
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,13 @@ from ganbench.core.runrecord import (
 from ganbench.core.seeding import make_generator, rng_untouched, seed_everything
 from ganbench.data import get_dataset
 from ganbench.harness.ema import describe as describe_ema
+from ganbench.harness.partial import (
+    PARTIAL,
+    SAVE_EVERY_SECONDS,
+    drop_partial,
+    load_partial,
+    save_partial,
+)
 from ganbench.harness.train import train
 from ganbench.metrics.oracle import project_oracle
 from ganbench.metrics.score import score
@@ -161,17 +169,27 @@ def curve_recorder(spec: RunSpec, variant: Any, data: Any, device: torch.device)
     return recorder
 
 
-def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> dict[str, Any]:
+def run_one(
+    spec: RunSpec,
+    out: Path,
+    log_every: int,
+    curves: bool = True,
+    save_every_seconds: float | None = SAVE_EVERY_SECONDS,
+) -> dict[str, Any]:
     """Train and score one run; always returns a row (status ok / diverged / failed).
 
     curves: evaluate the generator on eval_schedule(budget steps) during training, write
     curve.csv and add converged / best_step / curve_eval_seconds to the row
-    (ganbench/harness/curves.py); the final row's metrics are the same either way."""
+    (ganbench/harness/curves.py); the final row's metrics are the same either way.
+    save_every_seconds: keep the unfinished training in the run folder that often (partial.pt,
+    ganbench/harness/partial.py; None: never), and resume from it when one is there: the row then
+    says `resumed_at` (the steps), and its train_seconds are every attempt's together."""
     from ganbench.harness.curves import eval_schedule
 
     info = get_variant(spec.variant)
     row = start_row(spec, info)
     start = time.perf_counter()
+    folder, spec_dict = spec.folder(out), spec.as_dict()
     try:
         device = run_device(spec, row)
         seed_everything(spec.seed)
@@ -180,11 +198,24 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
         gen = make_generator(spec.seed, device)
         with rng_untouched():  # a cold feature cache loads nets: training must not see it
             recorder = curve_recorder(spec, variant, data, device) if curves else None
+        saved = load_partial(folder, spec_dict) if save_every_seconds is not None else None
+        before, resumes = resumed(saved, recorder, row)
+        budget = spec.budget
+        if budget.max_seconds is not None and before:  # the cap is on all attempts together
+            budget = replace(budget, max_seconds=max(budget.max_seconds - before, 0.0))
+
+        def keep(state: dict[str, Any]) -> None:
+            curve = None if recorder is None else recorder.state()
+            save_partial(folder, spec_dict, {
+                **state, "curve": curve, "resumed_at": resumes,
+                "train_seconds": before + state["seconds"],
+            })  # fmt: skip
+
         with progress(f"{tag(spec)} training", spec.budget.steps) as bar:
             res = train(
                 variant,
                 data,
-                spec.budget,
+                budget,
                 device,
                 gen,
                 log_every,
@@ -192,12 +223,34 @@ def run_one(spec: RunSpec, out: Path, log_every: int, curves: bool = True) -> di
                 checkpoints=eval_schedule(spec.budget.steps) if recorder else (),
                 on_checkpoint=recorder,
                 precision=spec.precision,
+                resume=saved,
+                save_state=keep if save_every_seconds is not None else None,
+                save_every_seconds=save_every_seconds,
             )
+        res.wall_seconds += before
         finish(spec, out, variant, data, res, recorder, row, device)
     except Exception as exc:  # a broken run is a row, not a crashed suite
         failed(spec, out, row, exc)
     row["wall_seconds"] = round(time.perf_counter() - start, 3)
-    return store_result(spec.folder(out), row, spec.as_dict())
+    stored = store_result(folder, row, spec_dict)
+    drop_partial(folder)
+    return stored
+
+
+def resumed(
+    saved: dict[str, Any] | None, recorder: Any, row: dict[str, Any]
+) -> tuple[float, list[int]]:
+    """Put the curve of a saved unfinished run back into `recorder` and note the resume in `row`
+    (`resumed_at`: the steps every resume started after); returns the training seconds the
+    earlier attempts spent and those steps (0 and none when nothing was saved)."""
+    if saved is None:
+        return 0.0, []
+    resumes = [*saved["resumed_at"], int(saved["step"])]
+    row["resumed_at"] = " ".join(str(s) for s in resumes)
+    if recorder is not None and saved["curve"] is not None:
+        recorder.load_state(saved["curve"])
+    stage(f"resuming from step {saved['step']} ({PARTIAL})")
+    return float(saved["train_seconds"]), resumes
 
 
 def run_seed_group(specs: list[RunSpec], out: Path, log_every: int) -> list[dict[str, Any]]:

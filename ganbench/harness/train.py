@@ -166,14 +166,16 @@ def train(
     save_state: Callable[[dict[str, Any]], None] | None = None,
     save_every: int | None = None,
     precision: str = "fp32",
+    save_every_seconds: float | None = None,
 ) -> TrainResult:
     """Train `variant` on `data.train` for `budget`; returns the loss history and what stopped it.
 
     on_checkpoint(step) runs after the updates of every step in `checkpoints`, isolated from
     training (see isolated_call); its time is in `checkpoint_seconds`, not `wall_seconds`.
-    save_state(state) is called at the first log row after every `save_every` steps with the
-    whole training state (TrainState); `resume=state` continues from it exactly as the run
-    would have gone on (the same networks, optimizers, EMA, RNGs and data order).
+    save_state(state) is called at the first log row after every `save_every` steps (or
+    `save_every_seconds` of this call's training) with the whole training state (TrainState);
+    `resume=state` continues from it exactly as the run would have gone on (the same networks,
+    optimizers, EMA, RNGs and data order).
     precision: ganbench.core.precision (the losses' forward passes under autocast for bf16)."""
     variant.to(device)
     configure_precision(precision, device)
@@ -201,6 +203,15 @@ def train(
     at = set(checkpoints) if on_checkpoint is not None else set()
     last_saved = first - 1
     start = time.perf_counter()
+    last_saved_at = start
+
+    def save_due(step: int) -> bool:
+        if save_state is None:
+            return False
+        by_steps = bool(save_every) and step - last_saved >= save_every
+        by_time = (save_every_seconds is not None
+                   and time.perf_counter() - last_saved_at >= save_every_seconds)  # fmt: skip
+        return by_steps or by_time
 
     def flush(upto_step: int) -> bool:
         """Bring the pending losses to the host; True when a non-finite loss was found."""
@@ -260,9 +271,12 @@ def train(
                 break
             if progress is not None:
                 progress(step, budget.steps)
-            if save_state is not None and save_every and step - last_saved >= save_every:
-                save_state(train_state(step, variant, optimizers, averager, stream, generator, history))
-                last_saved = step
+            if save_due(step) and step < budget.steps:
+                state = train_state(step, variant, optimizers, averager, stream, generator, history)
+                # this call's training seconds so far, for a resumed run's clock
+                state["seconds"] = time.perf_counter() - start - result.checkpoint_seconds
+                save_state(state)
+                last_saved, last_saved_at = step, time.perf_counter()
             elapsed = time.perf_counter() - start - result.checkpoint_seconds
             # the cap "bites" only when it stops training before the budget's last step
             if (

@@ -45,6 +45,7 @@ META_COLUMNS = BASE_COLUMNS + [
     "generator_conditioned",
     "ssl_labels",  # how many labels SGAN's classifier saw: a setting, not a score
     "batched",  # trained as one of this many seeds batched together (run --batch-seeds)
+    "resumed_at",  # the steps a cut-off run went on from (ganbench/harness/partial.py)
     "ema",  # the EMA the evaluated generator is (ganbench/harness/ema.py), when one was kept
     "train_precision",  # the training arithmetic (ganbench/core/precision.py; not PRDC's)
     "device_name",  # the CPU model or GPU name the run trained on

@@ -1,10 +1,12 @@
 #!/bin/sh
-# The x10 image board (issue 23; partial: leaderboards/x10-mnist-cpu/README.md), resumable: run this script again and it continues where it
-# stopped (finished runs are skipped, a run cut off mid-way starts again). Seed 0 of every variant
-# first, then seeds 1 and 2, in pieces of at most M minutes (runs already going finish), one run
-# at a time at low priority, so it can share the machine:
+# The x10 image board (issue 23; partial: leaderboards/x10-mnist-cpu/README.md), resumable: run
+# this script again and it continues where it stopped (finished runs are skipped, a run cut off
+# mid-way goes on from its last 5-minute save, partial.pt). Seed 0 of every variant first, then
+# seeds 1 and 2, in pieces of at most M minutes (runs already going finish), one run at a time at
+# low priority, so it can share the machine:
 #
 #   nohup nice -n 10 sh scripts/x10_mnist.sh >> runs/x10-mnist.log 2>&1 &
+#   J=2 nohup sh scripts/x10_mnist.sh >> runs/x10-mnist.log 2>&1 &   # both cores, two runs at a time
 set -u
 cd "$(dirname "$0")/.."
 GANBENCH=${GANBENCH:-.venv/bin/ganbench}

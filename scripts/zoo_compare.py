@@ -66,10 +66,12 @@ class Zoo:
     argv: tuple[str, ...] = ()
     n_critic: int = 1
     gen: str = "generator"
-    call: str = "plain"  # plain | labels | infogan | aae | cogan
+    call: str = "plain"  # plain | labels | infogan | aae | cogan | clustergan
     latent: int = 100
     batch: int = BATCH
     note: str = ""
+    unit_range: bool = False  # the script trains on [0, 1] images (ToTensor, sigmoid output)
+    sample_interval: bool = True  # whether the script takes --sample_interval
     # Textual fixes applied to the temporary copy so that the script runs at all on this torch
     # (each one a crash, not a change of method): (old, new) pairs.
     patches: tuple[tuple[str, str], ...] = ()
@@ -86,6 +88,18 @@ SOFTMAX_SIMULTANEOUS = (
     ("        g_loss.backward()\n        optimizer_G.step()\n",
      "        g_loss.backward(inputs=list(generator.parameters()))\n"
      "        optimizer_D.step()\n        optimizer_G.step()\n"),
+)
+
+# clustergan.py hard-codes CUDA (torch.cuda.FloatTensor, .cuda() on every tensor it makes), and
+# on every G step backpropagates D's loss through G's graph after G's step changed its weights
+# (the softmax_gan error): D's loss now reaches D's parameters only, which is all the old torch
+# used of it (G's stray gradient was zeroed before G's next step)
+CLUSTERGAN_FIXES = (
+    ("torch.cuda.FloatTensor", "torch.FloatTensor"),
+    (".cuda()", ""),
+    ("        d_loss.backward()\n        optimizer_D.step()\n",
+     "        d_loss.backward(inputs=list(discriminator.parameters()))\n"
+     "        optimizer_D.step()\n"),
 )
 
 ZOO: dict[str, Zoo] = {
@@ -109,6 +123,10 @@ ZOO: dict[str, Zoo] = {
     "infogan": Zoo("infogan/infogan.py", call="infogan", latent=62),
     "aae": Zoo("aae/aae.py", gen="decoder", latent=10),
     "cogan": Zoo("cogan/cogan.py", gen="coupled_generators", call="cogan", batch=BATCH // 2),
+    # --wass_flag: the paper's WGAN-GP adversarial part (the script's default is the vanilla loss)
+    "clustergan": Zoo("cluster_gan/clustergan.py", argv=("--wass_flag",), n_critic=5,
+                      call="clustergan", latent=40, unit_range=True, sample_interval=False,
+                      patches=CLUSTERGAN_FIXES),
 }
 
 
@@ -200,7 +218,7 @@ class _Wrapped:
     inputs -> its image, resized to 28 px (antialiased), one channel."""
 
     @staticmethod
-    def build(gen, zoo: Zoo, n_classes: int = 10, code_dim: int = 2):
+    def build(gen, zoo: Zoo, n_classes: int = 10, code_dim: int = 2, dim_zn: int = 30):
         import torch
         import torch.nn.functional as F
         from torch import nn
@@ -211,6 +229,8 @@ class _Wrapped:
                 self.g = gen
 
             def out(self, img):
+                if zoo.unit_range:
+                    img = img * 2 - 1
                 if img.shape[1] == 3:
                     img = img.mean(1, keepdim=True)
                 if img.shape[-1] != 28:
@@ -239,8 +259,15 @@ class _Wrapped:
             def forward(self, z):
                 return self.out(self.g(z)[0])
 
+        class Cluster(Sampler):
+            # z (30 + 10): z_n as the zoo's sample_z draws it (0.75 N(0, 1)); the argmax of 10
+            # i.i.d. normals is a uniform cluster, one-hot as its z_c.
+            def forward(self, z):
+                zn, cat = 0.75 * z[:, :dim_zn], z[:, dim_zn : dim_zn + n_classes]
+                return self.out(self.g(zn, F.one_hot(cat.argmax(1), n_classes).to(z.dtype)))
+
         return {"plain": Plain, "labels": Labels, "infogan": Info, "aae": Plain,
-                "cogan": CoGAN}[zoo.call]()
+                "cogan": CoGAN, "clustergan": Cluster}[zoo.call]()
 
 
 def child(variant: str, steps: int, seed: int, folder: Path, zoo_dir: Path) -> None:
@@ -275,7 +302,7 @@ def child(variant: str, steps: int, seed: int, folder: Path, zoo_dir: Path) -> N
     work.mkdir(parents=True, exist_ok=True)
     os.chdir(work)
     sys.argv = [str(script), "--n_epochs", "1", "--batch_size", str(zoo.batch),
-                "--sample_interval", str(10**9), *zoo.argv]
+                *(("--sample_interval", str(10**9)) if zoo.sample_interval else ()), *zoo.argv]
     import runpy
 
     t0 = time.time()
@@ -299,7 +326,25 @@ def child(variant: str, steps: int, seed: int, folder: Path, zoo_dir: Path) -> N
         "variant": variant, "script": f"implementations/{zoo.script}", "argv": sys.argv[1:],
         "steps": steps, "batches": steps * zoo.n_critic, "seed": seed, "train_seconds": seconds,
         "g_params": params, "d_params": sum(p.numel() for p in d.parameters()) if d else None,
+        **(clustering(g["encoder"]) if zoo.call == "clustergan" else {}),
     }, indent=1))
+
+
+def clustering(encoder) -> dict:
+    """ClusterGAN's own figures for the zoo's encoder, as ganbench's row computes them
+    (ClusterGAN.extra_metrics): argmax of its z_c on the first 1,000 held-out digits, purity and
+    best one-to-one accuracy against their labels."""
+    import torch
+
+    sys.path.insert(0, str(SRC))
+    from ganbench.data import get_dataset
+    from ganbench.variants._latent import held_out, matched_accuracy, purity
+
+    x, y = held_out(get_dataset(DATASET))
+    with torch.no_grad():
+        clusters = encoder.eval()((x + 1) / 2)[1].argmax(1)  # the zoo's encoder reads [0, 1]
+    return {"cluster_purity": purity(clusters, y, 10, 10),
+            "cluster_accuracy": matched_accuracy(clusters, y, 10, 10)}  # fmt: skip
 
 
 PLUGIN = '''"""The zoo's generator traced by scripts/zoo_compare.py (not part of ganbench)."""

@@ -72,6 +72,7 @@ class Zoo:
     note: str = ""
     unit_range: bool = False  # the script trains on [0, 1] images (ToTensor, sigmoid output)
     sample_interval: bool = True  # whether the script takes --sample_interval
+    zn_scale: float = 0.75  # clustergan: the scale of z_n the script draws
     # Textual fixes applied to the temporary copy so that the script runs at all on this torch
     # (each one a crash, not a change of method): (old, new) pairs.
     patches: tuple[tuple[str, str], ...] = ()
@@ -127,6 +128,11 @@ ZOO: dict[str, Zoo] = {
     "clustergan": Zoo("cluster_gan/clustergan.py", argv=("--wass_flag",), n_critic=5,
                       call="clustergan", latent=40, unit_range=True, sample_interval=False,
                       patches=CLUSTERGAN_FIXES),
+    # the same with the z_n scale of the paper and the authors' util.py (0.10, the zoo's 0.75)
+    "clustergan-sigma0.1": Zoo("cluster_gan/clustergan.py", argv=("--wass_flag",), n_critic=5,
+                               call="clustergan", latent=40, unit_range=True,
+                               sample_interval=False, zn_scale=0.10,
+                               patches=(*CLUSTERGAN_FIXES, ("0.75*np.random", "0.10*np.random"))),
 }
 
 
@@ -260,10 +266,10 @@ class _Wrapped:
                 return self.out(self.g(z)[0])
 
         class Cluster(Sampler):
-            # z (30 + 10): z_n as the zoo's sample_z draws it (0.75 N(0, 1)); the argmax of 10
-            # i.i.d. normals is a uniform cluster, one-hot as its z_c.
+            # z (30 + 10): z_n as the script's sample_z draws it (zn_scale N(0, 1)); the argmax
+            # of 10 i.i.d. normals is a uniform cluster, one-hot as its z_c.
             def forward(self, z):
-                zn, cat = 0.75 * z[:, :dim_zn], z[:, dim_zn : dim_zn + n_classes]
+                zn, cat = zoo.zn_scale * z[:, :dim_zn], z[:, dim_zn : dim_zn + n_classes]
                 return self.out(self.g(zn, F.one_hot(cat.argmax(1), n_classes).to(z.dtype)))
 
         return {"plain": Plain, "labels": Labels, "infogan": Info, "aae": Plain,
@@ -286,7 +292,7 @@ def child(variant: str, steps: int, seed: int, folder: Path, zoo_dir: Path) -> N
             if old not in text:
                 raise SystemExit(f"{zoo.script}: patch target {old!r} not found")
             text = text.replace(old, new)
-        script = script.with_name(script.stem + "_patched.py")
+        script = script.with_name(f"{script.stem}_patched_{variant.replace('.', '_')}.py")
         script.write_text(text)
     torch.set_num_threads(1)
     random.seed(seed)

@@ -478,8 +478,11 @@ def roundtrip_train():
     return RoundTrip()
 
 
-def grid(root: Path, variant: str, steps: int, seed: int, tag: str, dest: Path) -> Path:
-    """ganbench's samples beside the zoo's: two 8 x 8 grids of the same noise size, one PNG."""
+def grid(
+    root: Path, variant: str, steps: int, seed: int, tag: str, dest: Path, vs: str | None = None
+) -> Path:
+    """ganbench's samples beside the zoo's (its run of `vs`, default the same variant): two 8 x 8
+    grids of the same noise size, one PNG."""
     import importlib.util
 
     import torch
@@ -493,7 +496,7 @@ def grid(root: Path, variant: str, steps: int, seed: int, tag: str, dest: Path) 
         z = model.noise(64, "cpu", g)
         a = model.generate(z, labels if model.conditional else None)
     # the zoo's traced sampler
-    zf = run_folder(root, "zoo", variant, steps, seed)
+    zf = run_folder(root, "zoo", vs or variant, steps, seed)
     spec_ = importlib.util.spec_from_file_location("zoo_plugin", zf / "zoo_plugin.py")
     mod = importlib.util.module_from_spec(spec_)
     spec_.loader.exec_module(mod)
@@ -505,7 +508,8 @@ def grid(root: Path, variant: str, steps: int, seed: int, tag: str, dest: Path) 
     left = make_grid(a.clamp(-1, 1) * 0.5 + 0.5, nrow=8, padding=2, pad_value=1)[:1]
     right = make_grid(b.clamp(-1, 1) * 0.5 + 0.5, nrow=8, padding=2, pad_value=1)[:1]
     dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{variant}.png"
+    name = variant + (f"-{tag}" if tag else "") + (f"-{steps}-steps" if steps != 500 else "")
+    path = dest / f"{name}.png"
     save_image(torch.cat([left, pad, right], 2), path)
     return path
 
@@ -583,6 +587,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tag", default="", help="a name for this configuration of `ours`")
     ap.add_argument("--root", type=Path, default=ROOT_DEFAULT)
     ap.add_argument("--dest", type=Path, default=REPO / "docs" / "img" / "zoo-audit")
+    ap.add_argument("--vs", help="`grid`: the zoo entry to set beside ours (default: the same)")
     ap.add_argument("--folder", type=Path)
     ap.add_argument("--zoo", type=Path)
     a = ap.parse_args(argv)
@@ -603,7 +608,7 @@ def main(argv: list[str] | None = None) -> None:
             row = smooth(a.root, v, a.steps, a.seed, a.tag)
             print(f"ours {v} {a.tag} through 28 -> 32 -> 28: {fmt(row)}")
         elif a.what == "grid":
-            print(grid(a.root, v, a.steps, a.seed, a.tag, a.dest))
+            print(grid(a.root, v, a.steps, a.seed, a.tag, a.dest, a.vs))
     if a.what == "table":
         for folder in sorted((a.root / "runs").glob("*")):
             lb = folder / "eval" if (folder / "eval").exists() else folder

@@ -135,7 +135,6 @@ ON_THE_PAIR = (
     "infogan",
     "sgan",
     "vaegan",
-    "clustergan",
     "cogan",
 )
 G_ONLY = ("ebgan", "bigan")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+import torch
 
 from ganbench.cli import main
 from ganbench.core.hparams import HyperParameterError, check_hp, freeze, hp_key, hp_text, parse_hp
@@ -104,8 +105,9 @@ def test_cli_bad_hp_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
 
 def test_began_code_size_is_a_hyper_parameter_per_data_kind():
     cls = get_variant("began").cls
-    assert cls(RING).D.code_dim == 1 and cls(MNIST).hp["code_dim"] == 64
+    assert cls(RING).D.code_dim == 1 and cls(MNIST).hp["code_dim"] == 32  # the zoo's
     assert cls(RING, code_dim=2).D.code_dim == 2
+    assert cls(MNIST, code_dim=16).D.encode(torch.zeros(2, 1, 28, 28)).shape == (2, 16)
 
 
 def test_the_quick_preset_trains_each_variant_on_its_first_supported_dataset():

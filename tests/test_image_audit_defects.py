@@ -9,6 +9,7 @@ from torch import nn
 
 from ganbench.core.seeding import seed_everything
 from ganbench.data import get_dataset
+from ganbench.nets import ConvGenerator
 from ganbench.nets.goodfellow_mlp import GoodfellowDiscriminator, GoodfellowGenerator
 from ganbench.nets.pacgan_mlp import Maxout
 from ganbench.registry import get_variant
@@ -139,7 +140,7 @@ def test_began_on_images_has_the_papers_decoder_shaped_networks(mnist):
     convolutions with ELU, no batch norm, nearest-neighbour upsampling, a linear code and a linear
     output, and a G with the same architecture as D's decoder (not the same weights)."""
     seed_everything(0)
-    v = get_variant("began").cls(mnist.spec, width=32)
+    v = get_variant("began").cls(mnist.spec, width=32, nets="paper", code_dim=64)
     decoder = _layout(v.D.decoder)
     assert _layout(v.G) == [("linear", v.latent_dim, decoder[0][2]), *decoder[1:]]
     for net in (v.G, v.D):
@@ -154,8 +155,92 @@ def test_began_on_images_has_the_papers_decoder_shaped_networks(mnist):
     assert any(isinstance(m, nn.BatchNorm2d) for m in shared.G.modules())  # the old pair, asked
 
 
+def test_began_on_images_defaults_to_the_canonical_implementations_networks_and_settings(mnist):
+    """The paper's networks (above) fixed the 500-step grey field but not BEGAN: at 2,500 steps
+    on MNIST they drew only 1s (FID 62.0, 1 of 10 classes; with γ 0.75: 54.3, 2 classes), where
+    the PyTorch-GAN zoo's began.py draws all ten digits (23.9). Its networks and settings inside
+    ganbench score 5.0 with ten classes; its networks at the paper's γ 0.5 and lr 1e-4 drift to
+    noise. The zoo's: G linear -> 128 x 7 x 7 -> BN -> two [2x up, 3x3 conv, BN eps 0.8,
+    LeakyReLU 0.2] (128, 64) -> 3x3 conv -> tanh; D 3x3 stride-2 conv 64, ReLU -> linear to a
+    32-unit code, BN eps 0.8, ReLU -> linear back, BN, ReLU -> 2x up -> 3x3 conv, linear output;
+    conv weights N(0, 0.02); γ 0.75, Adam lr 2e-4, z of 62."""
+    seed_everything(0)
+    v = get_variant("began").cls(mnist.spec, width=32)
+    assert v.hp["nets"] == "zoo"
+    assert (v.hp["gamma"], v.g_optim.lr, v.d_optim.lr, v.latent_dim) == (0.75, 2e-4, 2e-4, 62)
+    g = [m for m in v.G.modules() if isinstance(m, (nn.Linear, nn.Conv2d, nn.BatchNorm2d))]
+    assert [type(m).__name__ for m in g] == [
+        "Linear", "BatchNorm2d", "Conv2d", "BatchNorm2d", "Conv2d", "BatchNorm2d", "Conv2d"
+    ]
+    assert g[0].out_features == 128 * 7 * 7 and [m.out_channels for m in g[2::2]] == [128, 64, 1]
+    assert [m.eps for m in g[1::2]] == [1e-5, 0.8, 0.8]
+    assert [m.negative_slope for m in v.G.modules() if isinstance(m, nn.LeakyReLU)] == [0.2, 0.2]
+    assert isinstance(list(v.G.modules())[-1], nn.Tanh)
+    assert all(float(m.weight.std()) == pytest.approx(0.02, rel=0.2) for m in g[2::2])
+    d = [m for m in v.D.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    assert [_shape(m) for m in d] == [(1, 64), (64 * 14 * 14, 32), (32, 64 * 14 * 14), (64, 1)]
+    assert d[0].stride == (2, 2)
+    assert [m.eps for m in v.D.modules() if isinstance(m, nn.BatchNorm1d)] == [0.8, 1e-5]
+    assert isinstance(list(v.D.modules())[-1], nn.Conv2d)  # a linear reconstruction
+    assert v.D.encode(mnist.train[:4]).shape == (4, 32)
+    x = mnist.train[:4]
+    assert v.G(torch.randn(4, 62)).shape == v.D(x).shape == x.shape
+    assert v.resolved_hp()["width"] is None  # fixed widths: the preset's width is unused
+    paper = get_variant("began").cls(mnist.spec, width=32, nets="paper")
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in paper.G.modules())  # the paper's, asked
+
+
 def test_began_on_points_keeps_its_mlp_autoencoder():
     from ganbench.nets.autoencoder import MLPAutoEncoder
 
     v = get_variant("began").cls(get_dataset("ring8").spec)
     assert isinstance(v.D, MLPAutoEncoder) and v.D.code_dim == 1
+
+
+def test_clustergan_on_images_has_the_authors_mnist_networks(mnist):
+    """ClusterGAN on MNIST ran on the shared conv pair at width 32 (G 0.18M parameters, a 25k
+    critic with layer norm) and trailed the PyTorch-GAN zoo's port of the paper's networks at
+    2,000 steps (FID 13.7 against 8.9 at the paper's sigma 0.10). The authors' mnist/clus_wgan.py:
+    G FC 1024 -> FC 7x7x128 -> 4x4 deconv 64 -> 4x4 deconv 1, batch norm and ReLU between; D and
+    E 4x4 conv 64 -> 4x4 conv 128 (stride 2, 'SAME') -> FC 1024, LeakyReLU 0.2, no normalisation;
+    N(0, 0.02) weights except D's and E's last layer."""
+    seed_everything(0)
+    v = get_variant("clustergan").cls(mnist.spec, width=32)
+    z_dim = v.latent_dim + v.n_cat
+    assert (v.latent_dim, v.n_cat) == (30, 10)
+    g_layers = [m for m in v.G.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d))]
+    assert [_shape(m) for m in g_layers] == [(z_dim, 1024), (1024, 7 * 7 * 128), (128, 64), (64, 1)]
+    norms = [m.num_features for m in v.G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    assert norms == [1024, 7 * 7 * 128, 64]
+    assert sum(isinstance(m, nn.ReLU) for m in v.G.modules()) == 3
+    assert isinstance(list(v.G.modules())[-1], nn.Tanh)
+    for net, out in ((v.D, 1), (v.E, z_dim)):
+        layers = [m for m in net.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+        assert [_shape(m) for m in layers] == [(1, 64), (64, 128), (7 * 7 * 128, 1024), (1024, out)]
+        assert all(m.stride == (2, 2) and m.kernel_size == (4, 4) for m in layers[:2])
+        assert not any(isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.LayerNorm)) for m in net.modules())  # noqa: E501
+        assert [m.negative_slope for m in net.modules() if isinstance(m, nn.LeakyReLU)] == [0.2] * 3
+        for m in layers[:-1]:  # N(0, 0.02), zero bias
+            assert float(m.weight.std()) == pytest.approx(0.02, rel=0.1)
+            assert not m.bias.any()
+        assert float(layers[-1].weight.std()) > 0.03  # Glorot uniform, TensorFlow's default
+    assert sum(p.numel() for p in v.G.parameters()) == 6_617_665  # the zoo's port counts the same
+    x = mnist.train[:4]
+    assert v.G(v.noise(4, "cpu")).shape == x.shape
+    assert v.D(x).shape == (4, 1) and v.E(x).shape == (4, z_dim)
+    assert v.resolved_hp()["width"] is None  # fixed-size networks: the preset's width is unused
+    shared = get_variant("clustergan").cls(mnist.spec, width=32, nets="shared")
+    assert isinstance(shared.G, ConvGenerator)  # the shared pair, asked
+
+
+def test_clustergan_on_points_keeps_the_shared_mlps():
+    from ganbench.nets import MLPGenerator
+
+    v = get_variant("clustergan").cls(get_dataset("ring8").spec)
+    assert isinstance(v.G, MLPGenerator)
+
+
+def _shape(m: nn.Module) -> tuple[int, int]:
+    if isinstance(m, nn.Linear):
+        return (m.in_features, m.out_features)
+    return (m.in_channels, m.out_channels)

@@ -13,6 +13,19 @@ Figure 1), at 28 / 32 px:
 The paper's faces are 64 px with n = 64 and four scales; here two upsamplings (7 -> 28 or
 8 -> 32) and n = the run's width. No batch norm anywhere, PyTorch's default initialisation
 (the paper names none).
+
+The canonical implementation's networks (the authors released no code; the PyTorch-GAN zoo's
+implementations/began/began.py), BEGAN's default on images (docs/variants.md, issue 23: at 2,500
+steps the paper's networks above drew only 1s on MNIST where these draw all ten digits):
+
+* `ZooBeganGenerator`: z -> linear -> 128 x s x s -> BN -> [2x up, 3x3 conv 128, BN, LeakyReLU 0.2]
+  -> [2x up, 3x3 conv 64, BN, LeakyReLU 0.2] -> 3x3 conv to the channels -> tanh.
+* `ZooBeganAutoEncoder`: 3x3 stride-2 conv to 64, ReLU -> linear to a 32-unit code, BN, ReLU ->
+  linear back, BN, ReLU -> 2x up -> 3x3 conv to the channels (a linear output).
+
+Conv weights N(0, 0.02) and 2-D batch-norm scales N(1, 0.02) (the zoo's `weights_init_normal`,
+which leaves linear layers and 1-D batch norm at PyTorch's initialisation); the batch norms after
+G's convs and in the code have the zoo's eps of 0.8.
 """
 
 from __future__ import annotations
@@ -68,3 +81,60 @@ class BeganAutoEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encode(x))
+
+
+def _zoo_init(module: nn.Module) -> None:
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+class ZooBeganGenerator(nn.Module):
+    """z -> (channels, size, size), size 28 or 32."""
+
+    def __init__(self, latent_dim: int, out_shape: tuple[int, int, int]) -> None:
+        super().__init__()
+        c, size, _ = out_shape
+        if size % 4 or out_shape[1] != out_shape[2]:
+            raise ValueError(f"ZooBeganGenerator builds square images of a multiple of 4 px, not {out_shape}")
+        self.base = size // 4
+        self.fc = nn.Linear(latent_dim, 128 * self.base * self.base)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(128),
+            nn.Upsample(scale_factor=2), nn.Conv2d(128, 128, 3, 1, 1), nn.BatchNorm2d(128, 0.8),
+            nn.LeakyReLU(0.2),
+            nn.Upsample(scale_factor=2), nn.Conv2d(128, 64, 3, 1, 1), nn.BatchNorm2d(64, 0.8),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(64, c, 3, 1, 1), nn.Tanh(),
+        )  # fmt: skip
+        _zoo_init(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.fc(z).view(z.shape[0], 128, self.base, self.base))
+
+
+class ZooBeganAutoEncoder(nn.Module):
+    """image -> a 32-unit code -> reconstruction (BEGAN's discriminator); `encode` gives the code."""
+
+    def __init__(self, in_shape: tuple[int, int, int], code_dim: int = 32) -> None:
+        super().__init__()
+        c, size, _ = in_shape
+        self.half = size // 2
+        flat = 64 * self.half * self.half
+        self.encoder = nn.Sequential(
+            nn.Conv2d(c, 64, 3, 2, 1), nn.ReLU(), nn.Flatten(),
+            nn.Linear(flat, code_dim), nn.BatchNorm1d(code_dim, 0.8), nn.ReLU(),
+        )  # fmt: skip
+        self.fc = nn.Sequential(nn.Linear(code_dim, flat), nn.BatchNorm1d(flat), nn.ReLU())
+        self.up = nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(64, c, 3, 1, 1))
+        _zoo_init(self)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.fc(self.encode(x)).view(x.shape[0], 64, self.half, self.half)
+        return self.up(h)

@@ -93,7 +93,7 @@ def _zoo_init(module: nn.Module) -> None:
 
 
 class ZooBeganGenerator(nn.Module):
-    """z -> (channels, size, size), size 28 or 32."""
+    """z -> (channels, size, size), size a multiple of 4 (28, 32, 64)."""
 
     def __init__(self, latent_dim: int, out_shape: tuple[int, int, int]) -> None:
         super().__init__()

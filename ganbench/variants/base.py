@@ -393,6 +393,11 @@ class Variant(Model):
         self.d_optim = _with(type(self).d_optim, self.hp["d_lr"], self.hp["d_betas"])
         self.g_optim = _with(type(self).g_optim, self.hp["g_lr"], self.hp["g_betas"])
 
+    def uses_width(self) -> bool:
+        """Whether the built networks take the run's `width` (False for fixed-size networks: the
+        row then records width None)."""
+        return True
+
     def resolved_hp(self) -> dict[str, Any]:
         # What the run really used, for the row's `hp_effective`: the Nones resolved (after
         # build, which may set latent_dim).
@@ -403,7 +408,7 @@ class Variant(Model):
             "g_lr": self.g_optim.lr,
             "d_betas": self.d_optim.betas,
             "g_betas": self.g_optim.betas,
-            "width": self.width,
+            "width": self.width if self.uses_width() else None,
             # the shared conv D's dropout, only where that D was built (own nets: None)
             "d_dropout": self._d_dropout() if getattr(self, "_shared_conv_d", False) else None,
         }

@@ -89,10 +89,8 @@ class BEGAN(Variant):
         # else the auto-encoder is the identity, reconstructs fakes as well as data and D is blind.
         return G, autoencoder_for(spec, code_dim=int(self.hp["code_dim"]))
 
-    def resolved_hp(self):
-        hp = super().resolved_hp()
-        fixed = self.spec.kind == "image" and self.hp["nets"] == "zoo"
-        return {**hp, "width": None} if fixed else hp  # the zoo's networks have fixed widths
+    def uses_width(self) -> bool:
+        return not (self.spec.kind == "image" and self.hp["nets"] == "zoo")  # fixed widths
 
     def recon_loss(self, x: torch.Tensor) -> torch.Tensor:
         return l1_recon(x, self.D(x))

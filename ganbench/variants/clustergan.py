@@ -66,9 +66,8 @@ class ClusterGAN(Variant):
     def paper_nets(self, spec: DataSpec) -> bool:
         return spec.kind == "image" and self.hp["nets"] == "paper"
 
-    def resolved_hp(self):
-        hp = super().resolved_hp()
-        return {**hp, "width": None} if self.paper_nets(self.spec) else hp  # fixed-size nets
+    def uses_width(self) -> bool:
+        return not self.paper_nets(self.spec)  # the authors' networks have fixed widths
 
     def noise(self, n, device, generator=None):
         zn = torch.randn(n, self.latent_dim, device=device, generator=generator)

@@ -57,5 +57,5 @@ class GAN(DCGAN):
             return super().build(spec)
         return GoodfellowGenerator(self.latent_dim, spec.shape), GoodfellowDiscriminator(spec.shape)
 
-    def resolved_hp(self):
-        return {**super().resolved_hp(), "width": None}  # MLPs: the conv pair's width is unused
+    def uses_width(self) -> bool:
+        return False  # MLPs: the conv pair's width is unused

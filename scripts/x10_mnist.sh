@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 GANBENCH=${GANBENCH:-.venv/bin/ganbench}
 M=${M:-30}
 J=${J:-1}  # runs at a time: J=2 when the board may have both cores
-VARIANTS="dcgan lsgan wgan-gp wgan-div sngan acgan cgan infogan"
+# VARIANTS may reorder the runs (cheap ones first when a session is short); the board is the same
+VARIANTS=${VARIANTS:-"dcgan lsgan wgan-gp wgan-div sngan acgan cgan infogan"}
 for SEEDS in "0" "0 1 2"; do
     while :; do
         # shellcheck disable=SC2086

@@ -30,6 +30,12 @@ digits sent through the same 28 -> 32 -> 28 round trip: the FID floor the resize
 Everything lands under --root (default /tmp/zooaudit): zoo/ (the extracted scripts), runs/ (one
 folder per run: the zoo's log, the traced generator, the plug-in, ganbench's eval folder).
 Each run is one thread (as ganbench's runs), nice'd by the caller if the machine is shared.
+
+Canonical code outside the zoo (`OUTSIDE`: sngan, biggan, sagan, stylegan2, r3gan, and ablations
+of biggan): a child script per library (scripts/zoo_*_child.py) runs the authors' code as it is,
+from its local mirror, in its own Python where it needs one (Chainer for sngan:
+ZOO_CHAINER_PYTHON), on the exported digits (`mnist`, or `mnist32` for the 32 px variants), and
+saves samples; `zoo VARIANT` then scores them through a plug-in that serves them in order.
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ REPO = Path(__file__).resolve().parents[1]
 # The ganbench source the runs import (a frozen copy keeps long audits off a tree others edit)
 SRC = Path(os.environ.get("ZOO_GANBENCH_SRC", str(REPO)))
 PYTHON = sys.executable
-DATASET = "mnist"
+DATASET = "mnist"  # the zoo's scripts; an OUTSIDE entry sets its own (main)
+SIZE = {"mnist": 28, "mnist32": 32}
 BATCH = 64
 COLUMNS = ("fid", "precision", "recall", "density", "coverage", "mode_coverage")
 
@@ -140,7 +147,7 @@ ZOO["clustergan-sigma0.1"] = replace(
 
 
 def _digits(train: bool):
-    """ganbench's mnist split as uint8 arrays (N, 28, 28) and int labels."""
+    """ganbench's DATASET split as uint8 arrays (N, H, W) and int labels."""
     import numpy as np
 
     sys.path.insert(0, str(SRC))
@@ -183,6 +190,12 @@ class _Digits:
         return self.x[i], int(self.y[i])
 
 
+class _RGBDigits(_Digits):
+    """The digits as three equal channels (PIL's convert("RGB"))."""
+
+    rgb = True
+
+
 class _NegativeRGB(_Digits):
     """CoGAN's second domain: the negatives of the digits, 3 channels as the zoo's MNIST-M."""
 
@@ -219,6 +232,20 @@ def _loader_class(n_batches: int, seed: int):
     return FixedLoader
 
 
+def to_dataset_pixels(img):
+    """A canonical run's images in [-1, 1] as DATASET's: one channel (the mean of three), its size
+    (for mnist 28 px, antialiased: the inverse of the zoo's own 28 -> 32 resize)."""
+    import torch.nn.functional as F
+
+    size = SIZE[DATASET]
+    if img.shape[1] == 3:
+        img = img.mean(1, keepdim=True)
+    if img.shape[-1] != size:
+        img = F.interpolate(img, size=(size, size), mode="bilinear", antialias=True,
+                            align_corners=False)
+    return img.clamp(-1, 1)
+
+
 class _Wrapped:
     """Builds the sampling module ganbench scores: ganbench's noise -> the zoo generator's own
     inputs -> its image, resized to 28 px (antialiased), one channel."""
@@ -235,14 +262,7 @@ class _Wrapped:
                 self.g = gen
 
             def out(self, img):
-                if zoo.unit_range:
-                    img = img * 2 - 1
-                if img.shape[1] == 3:
-                    img = img.mean(1, keepdim=True)
-                if img.shape[-1] != 28:
-                    img = F.interpolate(img, size=(28, 28), mode="bilinear", antialias=True,
-                                        align_corners=False)
-                return img.clamp(-1, 1)
+                return to_dataset_pixels(img * 2 - 1 if zoo.unit_range else img)
 
         class Plain(Sampler):
             def forward(self, z):
@@ -373,6 +393,157 @@ class G(nn.Module):
 '''
 
 
+# --- canonical code outside the zoo: a child script in its own Python saves samples ------------
+
+CHAINER_PYTHON = os.environ.get("ZOO_CHAINER_PYTHON", "/tmp/chainervenv/bin/python")
+CHAINER_SETUP = (
+    "python3.11 -m venv /tmp/chainervenv && /tmp/chainervenv/bin/pip install 'setuptools<70' "
+    "wheel 'numpy<2' && /tmp/chainervenv/bin/pip install --no-build-isolation chainer==7.8.1"
+)
+
+
+@dataclass(frozen=True)
+class Outside:
+    """A canonical implementation that is not a zoo script: `scripts/<child>` runs the authors'
+    code as it is (the files `paths` of the mirror's HEAD, extracted under --root) on the exported
+    digits of `dataset` (three equal channels, 32 px, [-1, 1]) and saves samples; a plug-in serves
+    them to `ganbench eval` in order."""
+
+    child: str
+    mirror: str  # /work/.mirror/<mirror>/repo
+    paths: tuple[str, ...]
+    dataset: str  # both sides train on it
+    python: str = sys.executable
+    setup: str = ""  # how to make `python` where it is not this one
+    args: tuple[str, ...] = ()  # for the child
+
+
+OUTSIDE: dict[str, Outside] = {
+    # SN-GAN's standard CNN: the authors' lab's Chainer library (scripts/zoo_chainer_child.py)
+    "sngan": Outside(
+        "zoo_chainer_child.py", "pfnet-research+chainer-gan-lib",
+        ("LICENSE", "common/net.py", "common/sn", "stdgan"),  # HEAD's LFS-less .npz breaks a full archive
+        "mnist", python=CHAINER_PYTHON, setup=CHAINER_SETUP,
+    ),
+    # BigGAN at 32 px: the first author's PyTorch code, its CIFAR launch script
+    "biggan": Outside(
+        "zoo_biggan_child.py", "ajbrock+BigGAN-PyTorch",
+        ("LICENSE", "BigGAN.py", "layers.py", "train_fns.py", "utils.py", "losses.py",
+         "animal_hash.py", "datasets.py", "sync_batchnorm"),
+        "mnist32",
+    ),
+    # SAGAN: its authors' code is TensorFlow 1 with tf.contrib (gone); BigGAN-PyTorch's SA-GAN
+    # launch script, unconditional (one class), is the runnable reference implementation
+    "sagan": Outside(
+        "zoo_biggan_child.py", "ajbrock+BigGAN-PyTorch",
+        ("LICENSE", "BigGAN.py", "layers.py", "train_fns.py", "utils.py", "losses.py",
+         "animal_hash.py", "datasets.py", "sync_batchnorm"),
+        "mnist32", args=("--launch", "sagan"),
+    ),
+    # StyleGAN2 at 32 px: NVIDIA's PyTorch code, its `cifar` config (scripts/zoo_stylegan2_child.py)
+    "stylegan2": Outside(
+        "zoo_stylegan2_child.py", "NVlabs+stylegan2-ada-pytorch",
+        ("LICENSE.txt", "dnnlib", "torch_utils", "training"),
+        "mnist32",
+    ),
+    # R3GAN at 32 px: the authors' released code, its CIFAR10 preset (scripts/zoo_r3gan_child.py)
+    "r3gan": Outside(
+        "zoo_r3gan_child.py", "brownvc+R3GAN",
+        ("README.md", "R3GAN", "dnnlib", "torch_utils", "training"),
+        "mnist32",
+    ),
+}  # fmt: skip
+# BigGAN-PyTorch's 32 px run moved toward ganbench's biggan (ablations): the hierarchical z into
+# a shared class embedding's conditioning (dim_z 120, shared_dim 128), and self-attention at 16 px
+OUTSIDE["biggan-hier"] = replace(
+    OUTSIDE["biggan"], args=("--flags=--hier --G_shared --shared_dim 128 --dim_z 120",)
+)
+OUTSIDE["biggan-attn"] = replace(OUTSIDE["biggan"], args=("--flags=--G_attn 16 --D_attn 16",))
+# ... and with ganbench's optimizer (the ImageNet launch script's: one D step, lr 4e-4 / 1e-4)
+OUTSIDE["biggan-1d"] = replace(
+    OUTSIDE["biggan"], args=("--flags=--num_D_steps 1 --D_lr 4e-4 --G_lr 1e-4 --adam_eps 1e-6",)
+)
+
+SAVED_PLUGIN = '''"""A canonical run's saved samples, in order (scripts/zoo_compare.py; not ganbench)."""
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+class Saved:
+    def __init__(self):
+        self.x = torch.from_numpy(np.load(Path(__file__).with_name("samples_dataset.npy")))
+        self.pos = 0
+
+    def __call__(self, n, device, labels=None):
+        if self.pos + n > len(self.x):
+            raise RuntimeError(f"only {{len(self.x)}} saved samples; the evaluation asked for more")
+        self.pos += n
+        return self.x[self.pos - n : self.pos].to(device)
+
+
+def saved():
+    return Saved()
+'''
+
+
+def export_digits(root: Path) -> tuple[Path, Path]:
+    """The training digits of DATASET for an outside child: (N, 3, 32, 32) float32 in [-1, 1]
+    (mnist through the zoo's 28 -> 32 resize, mnist32 as it is) and their labels."""
+    import numpy as np
+    import torchvision.transforms as T
+
+    data, labels = root / f"digits-{DATASET}-rgb32.npy", root / f"labels-{DATASET}.npy"
+    if not data.exists():
+        if DATASET == "mnist":
+            tf = T.Compose([T.Resize(32), T.ToTensor(), T.Normalize([0.5], [0.5])])
+            digits = _RGBDigits(train=True, transform=tf)
+            x, y = digits.x, digits.y
+        else:  # ganbench's own tensors, as its runs see them
+            sys.path.insert(0, str(SRC))
+            from ganbench.data import get_dataset
+
+            ds = get_dataset(DATASET)
+            x, y = ds.train.repeat(1, 3, 1, 1), ds.train_labels
+        np.save(data, x.numpy().astype(np.float32))
+        np.save(labels, y.numpy().astype(np.int64))
+    return data, labels
+
+
+def outside_train(root: Path, variant: str, steps: int, seed: int, folder: Path) -> None:
+    """Train the variant's outside canonical code in its child, then save its samples as the
+    dataset's pixels beside a plug-in that serves them."""
+    import numpy as np
+    import torch
+
+    spec = OUTSIDE[variant]
+    if not Path(spec.python).exists():
+        raise SystemExit(f"{spec.python} not found: {spec.setup or 'set the interpreter'}")
+    lib = root / spec.mirror.split("+", 1)[1]
+    if not (lib / spec.paths[0]).exists():
+        lib.mkdir(parents=True, exist_ok=True)
+        mirror = Path("/work/.mirror") / spec.mirror / "repo"
+        archive = subprocess.run(
+            ["git", "-C", str(mirror), "archive", "HEAD", *spec.paths],
+            check=True, capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(lib)], input=archive, check=True)
+    data, labels = export_digits(root)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    if not (folder / "samples.npy").exists():
+        with (folder / "zoo.log").open("w") as log:
+            subprocess.run(
+                [spec.python, str(REPO / "scripts" / spec.child), "--lib", str(lib),
+                 "--data", str(data), "--labels", str(labels), "--steps", str(steps),
+                 "--seed", str(seed), "--out", str(folder), *spec.args],
+                check=True, stdout=log, stderr=subprocess.STDOUT, env=env,
+            )  # fmt: skip
+    x = to_dataset_pixels(torch.from_numpy(np.load(folder / "samples.npy")))
+    np.save(folder / "samples_dataset.npy", x.numpy())
+    (folder / "zoo_plugin.py").write_text(SAVED_PLUGIN)
+
+
 # --- the parent: runs, scores, pictures ------------------------------------------------------
 
 
@@ -407,7 +578,10 @@ def ganbench(*args: str) -> None:
 def zoo_run(root: Path, variant: str, steps: int, seed: int) -> dict:
     folder = run_folder(root, "zoo", variant, steps, seed)
     folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / "zoo_G.pt").exists():
+    saved = variant in OUTSIDE
+    if saved and not (folder / "zoo_plugin.py").exists():
+        outside_train(root, variant, steps, seed, folder)
+    elif not saved and not (folder / "zoo_G.pt").exists():
         zoo_dir = extract_zoo(root)
         env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
         with (folder / "zoo.log").open("w") as log:
@@ -418,7 +592,8 @@ def zoo_run(root: Path, variant: str, steps: int, seed: int) -> dict:
             )
     ev = folder / "eval"
     if not (ev / "leaderboard.csv").exists():
-        ganbench("eval", "--generator", f"{folder / 'zoo_plugin.py'}:G", "--dataset", DATASET,
+        plugin = f"{folder / 'zoo_plugin.py'}:{'saved' if saved else 'G'}"
+        ganbench("eval", "--generator", plugin, "--dataset", DATASET,
                  "--name", f"zoo-{variant}", "--seeds", str(seed), "--preset", "quick",
                  "--out", str(ev), "--no-report", "--quiet", "--device", "cpu")
     return read_row(ev)
@@ -500,11 +675,14 @@ def grid(
     spec_ = importlib.util.spec_from_file_location("zoo_plugin", zf / "zoo_plugin.py")
     mod = importlib.util.module_from_spec(spec_)
     spec_.loader.exec_module(mod)
-    zg = mod.G().eval()
-    with torch.no_grad():
-        zz = torch.randn(64, zg.latent_dim, generator=g)
-        b = zg(zz, labels) if zg.conditional else zg(zz)
-    pad = torch.ones(1, 28 * 8 + 18, 8)
+    if hasattr(mod, "saved"):  # a canonical run's saved samples (chainer-gan-lib)
+        b = mod.saved()(64, "cpu")
+    else:
+        zg = mod.G().eval()
+        with torch.no_grad():
+            zz = torch.randn(64, zg.latent_dim, generator=g)
+            b = zg(zz, labels) if zg.conditional else zg(zz)
+    pad = torch.ones(1, a.shape[-1] * 8 + 18, 8)
     left = make_grid(a.clamp(-1, 1) * 0.5 + 0.5, nrow=8, padding=2, pad_value=1)[:1]
     right = make_grid(b.clamp(-1, 1) * 0.5 + 0.5, nrow=8, padding=2, pad_value=1)[:1]
     dest.mkdir(parents=True, exist_ok=True)
@@ -597,7 +775,9 @@ def main(argv: list[str] | None = None) -> None:
     if a.what == "reference":
         print(f"train digits, 28 -> 32 -> 28: {fmt(reference(a.root, a.seed))}")
         return
+    global DATASET
     for v in a.variants:
+        DATASET = OUTSIDE[v].dataset if v in OUTSIDE else "mnist"
         t0 = time.time()
         if a.what == "zoo":
             print(f"zoo {v}: {fmt(zoo_run(a.root, v, a.steps, a.seed))} ({time.time() - t0:.0f} s)")

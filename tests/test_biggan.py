@@ -64,6 +64,24 @@ def test_initialisation_default_and_the_authors_orthogonal_one(spec):
     assert orthogonal_penalty(w).item() == pytest.approx(0.0, abs=1e-8)
 
 
+def test_the_authors_32px_initialisation_n02(spec):
+    """`init=n02`: N(0, 0.02) in every Linear / Conv / Embedding of G and D (BigGAN-PyTorch's
+    --G_init / --D_init N02, its CIFAR launch script), before spectral normalisation."""
+    torch.manual_seed(0)
+    v = make(spec, init="n02")
+    weights = [
+        v.G.shared.weight,
+        v.G.blocks[0].conv1.parametrizations.weight.original,
+        v.D.head.embed.parametrizations.weight.original,
+        v.D.features.stem.conv.parametrizations.weight.original,
+    ]
+    for w in weights:
+        assert w.mean().item() == pytest.approx(0.0, abs=0.005)
+        assert w.std().item() == pytest.approx(0.02, rel=0.1)
+    # the default is PyTorch's: the shared embedding N(0, 1)
+    assert make(spec).G.shared.weight.std().item() == pytest.approx(1.0, rel=0.1)
+
+
 def test_conditional_batch_norm_by_hand():
     """One channel, x = (1, 3) over the batch: BN gives (-1, 1)/sqrt(1 + eps). c = e_1, e_2 and
     W_γ = (0.5, -1), W_β = (2, 3): γ = (0.5, -1), β = (2, 3); out = BN(x)(1 + γ) + β."""

@@ -418,6 +418,8 @@ class Outside:
     args: tuple[str, ...] = ()  # for the child
 
 
+BIGGAN_PYTORCH_FILES = ("LICENSE", "BigGAN.py", "layers.py", "train_fns.py", "utils.py",
+                        "losses.py", "animal_hash.py", "datasets.py", "sync_batchnorm")
 OUTSIDE: dict[str, Outside] = {
     # SN-GAN's standard CNN: the authors' lab's Chainer library (scripts/zoo_chainer_child.py)
     "sngan": Outside(
@@ -428,16 +430,14 @@ OUTSIDE: dict[str, Outside] = {
     # BigGAN at 32 px: the first author's PyTorch code, its CIFAR launch script
     "biggan": Outside(
         "zoo_biggan_child.py", "ajbrock+BigGAN-PyTorch",
-        ("LICENSE", "BigGAN.py", "layers.py", "train_fns.py", "utils.py", "losses.py",
-         "animal_hash.py", "datasets.py", "sync_batchnorm"),
+        BIGGAN_PYTORCH_FILES,
         "mnist32",
     ),
     # SAGAN: its authors' code is TensorFlow 1 with tf.contrib (gone); BigGAN-PyTorch's SA-GAN
     # launch script, unconditional (one class), is the runnable reference implementation
     "sagan": Outside(
         "zoo_biggan_child.py", "ajbrock+BigGAN-PyTorch",
-        ("LICENSE", "BigGAN.py", "layers.py", "train_fns.py", "utils.py", "losses.py",
-         "animal_hash.py", "datasets.py", "sync_batchnorm"),
+        BIGGAN_PYTORCH_FILES,
         "mnist32", args=("--launch", "sagan"),
     ),
     # StyleGAN2 at 32 px: NVIDIA's PyTorch code, its `cifar` config (scripts/zoo_stylegan2_child.py)

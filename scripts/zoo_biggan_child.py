@@ -24,15 +24,14 @@ train.py leaves it), saved as float32 (N, 3, 32, 32).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 import types
-from pathlib import Path
 
 import numpy as np
 import torch
+from zoo_child_args import child_parser
 
 LAUNCH_CIFAR = [  # scripts/launch_cifar_ema.sh, less its multi-GPU flags (--parallel)
     "--shuffle", "--num_G_accumulations", "1", "--num_D_accumulations", "1",
@@ -52,18 +51,11 @@ LAUNCHES = {"cifar": LAUNCH_CIFAR, "sagan": LAUNCH_SAGAN}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lib", type=Path, required=True, help="the extracted BigGAN-PyTorch")
-    ap.add_argument("--data", type=Path, required=True, help="(N, 3, 32, 32) float32 in [-1, 1]")
-    ap.add_argument("--labels", type=Path, required=True, help="(N,) int64")
-    ap.add_argument("--steps", type=int, required=True)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = child_parser(__doc__, "BigGAN-PyTorch")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--ch", type=int, default=8)
     ap.add_argument("--launch", choices=tuple(LAUNCHES), default="cifar")
     ap.add_argument("--flags", default="", help="more train.py flags, one string (ablations)")
-    ap.add_argument("--n-samples", type=int, default=10_000)
-    ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
 
     torch.set_num_threads(1)

@@ -17,26 +17,18 @@ running batch-norm statistics, as the library's own sample_generate) with the li
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from zoo_child_args import child_parser
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lib", type=Path, required=True, help="the extracted chainer-gan-lib")
-    ap.add_argument("--data", type=Path, required=True, help="(N, 3, 32, 32) float32 in [-1, 1]")
-    ap.add_argument("--labels", type=Path, help="unused: SN-DCGAN is unconditional")
-    ap.add_argument("--steps", type=int, required=True)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = child_parser(__doc__, "chainer-gan-lib")
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--n-samples", type=int, default=10_000)
-    ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
 
     sys.path[:0] = [str(a.lib), str(a.lib / "common")]  # the library imports both ways

@@ -23,7 +23,6 @@ float32 (N, 3, 32, 32).
 
 from __future__ import annotations
 
-import argparse
 import ast
 import copy
 import json
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from zoo_child_args import child_parser
 
 DECAY_NIMG = 2e7  # the CIFAR10 preset's schedules
 SCHEDULES = {
@@ -55,17 +55,10 @@ def library_function(path: Path, name: str):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lib", type=Path, required=True, help="the extracted brownvc/R3GAN")
-    ap.add_argument("--data", type=Path, required=True, help="(N, 3, 32, 32) float32 in [-1, 1]")
-    ap.add_argument("--labels", type=Path, help="unused: unconditional")
-    ap.add_argument("--steps", type=int, required=True)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = child_parser(__doc__, "brownvc/R3GAN")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--cardinality", type=int, default=2)
-    ap.add_argument("--n-samples", type=int, default=10_000)
-    ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
 
     torch.set_num_threads(1)

@@ -24,30 +24,22 @@ float32 (N, 1, 32, 32), clipped to [-1, 1].
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from zoo_child_args import child_parser
 
 CIFAR = dict(mb=64, mbstd=32, lrate=0.0025, gamma=0.01, ema=500, ramp=0.05, map=2)  # train.py
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lib", type=Path, required=True, help="the extracted stylegan2-ada-pytorch")
-    ap.add_argument("--data", type=Path, required=True, help="(N, C, 32, 32) float32 in [-1, 1]")
-    ap.add_argument("--labels", type=Path, help="unused: unconditional")
-    ap.add_argument("--steps", type=int, required=True)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = child_parser(__doc__, "stylegan2-ada-pytorch")
     ap.add_argument("--channel-base", type=int, default=256)
     ap.add_argument("--channel-max", type=int, default=32)
-    ap.add_argument("--n-samples", type=int, default=10_000)
-    ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args()
 
     torch.set_num_threads(1)

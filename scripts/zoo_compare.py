@@ -463,6 +463,18 @@ OUTSIDE["biggan-attn"] = replace(OUTSIDE["biggan"], args=("--flags=--G_attn 16 -
 OUTSIDE["biggan-1d"] = replace(
     OUTSIDE["biggan"], args=("--flags=--num_D_steps 1 --D_lr 4e-4 --G_lr 1e-4 --adam_eps 1e-6",)
 )
+# ... with the paper's orthogonal regularisation (β 1e-4; the launch scripts set --G_ortho 0.0)
+OUTSIDE["biggan-ortho"] = replace(OUTSIDE["biggan"], args=("--flags=--G_ortho 1e-4",))
+# ... pairs of them: which combination costs
+OUTSIDE["biggan-hier-1d"] = replace(OUTSIDE["biggan"], args=(
+    "--flags=--hier --G_shared --shared_dim 128 --dim_z 120"
+    " --num_D_steps 1 --D_lr 4e-4 --G_lr 1e-4 --adam_eps 1e-6",))
+OUTSIDE["biggan-attn-1d"] = replace(OUTSIDE["biggan"], args=(
+    "--flags=--G_attn 16 --D_attn 16 --num_D_steps 1 --D_lr 4e-4 --G_lr 1e-4 --adam_eps 1e-6",))
+# ... and with every setting of ganbench's biggan at once (the code's architecture aside)
+OUTSIDE["biggan-settings"] = replace(OUTSIDE["biggan"], args=(
+    "--flags=--hier --G_shared --shared_dim 128 --dim_z 120 --G_attn 16 --D_attn 16"
+    " --num_D_steps 1 --D_lr 4e-4 --G_lr 1e-4 --adam_eps 1e-6 --G_ortho 1e-4",))
 
 SAVED_PLUGIN = '''"""A canonical run's saved samples, in order (scripts/zoo_compare.py; not ganbench)."""
 from pathlib import Path

@@ -30,7 +30,7 @@ from ganbench.nets.biggan_nets import (
     orthogonal_regulariser,
     truncated_normal,
 )
-from ganbench.nets.sagan_nets import SelfAttention
+from ganbench.nets.sagan_nets import DBlock, SelfAttention
 from ganbench.registry import get_variant
 
 TOL = 1e-6
@@ -73,13 +73,16 @@ def test_the_authors_32px_initialisation_n02(spec):
         v.G.shared.weight,
         v.G.blocks[0].conv1.parametrizations.weight.original,
         v.D.head.embed.parametrizations.weight.original,
-        v.D.features.stem.conv.parametrizations.weight.original,
+        v.D.features.first.conv1.parametrizations.weight.original,
     ]
     for w in weights:
         assert w.mean().item() == pytest.approx(0.0, abs=0.005)
         assert w.std().item() == pytest.approx(0.02, rel=0.1)
-    # the default is PyTorch's: the shared embedding N(0, 1)
-    assert make(spec).G.shared.weight.std().item() == pytest.approx(1.0, rel=0.1)
+    # the default is PyTorch's, but for the shared embedding: N(0, 0.02), the authors' scale
+    default = make(spec)
+    assert default.G.shared.weight.std().item() == pytest.approx(0.02, rel=0.1)
+    w = default.G.blocks[0].conv1.parametrizations.weight.original
+    assert w.std().item() == pytest.approx(1 / math.sqrt(3 * 32 * 9), rel=0.1)  # kaiming-uniform
 
 
 def test_conditional_batch_norm_by_hand():
@@ -103,27 +106,64 @@ def test_shared_embedding_and_hierarchical_z_feed_every_block(spec):
     torch.manual_seed(0)
     v = make(spec)
     G = v.G
-    assert v.latent_dim == 120 and G.chunks == 3 and chunk_sizes(120, 3) == [40, 40, 40]
+    assert v.latent_dim == 120 and G.chunks == 4 and chunk_sizes(120, 4) == [30, 30, 30, 30]
     assert chunk_sizes(100, 3) == [34, 33, 33]
     assert isinstance(G.shared, nn.Embedding) and G.shared.embedding_dim == 128
-    assert G.fc.in_features == 40  # z_0 alone reaches the input layer
+    assert G.fc.in_features == 30  # z_0 alone reaches the input layer
     seen = []
     for block in G.blocks:
         for norm in (block.norm1, block.norm2):
-            assert isinstance(norm, ConditionalBatchNorm2d) and norm.gain.in_features == 40 + 128
+            assert isinstance(norm, ConditionalBatchNorm2d) and norm.gain.in_features == 30 + 128
         block.norm1.register_forward_hook(lambda m, args, out: seen.append(args[1]))
     z, y = torch.randn(5, 120), torch.tensor([0, 3, 3, 7, 9])
     x = G(z, y)
-    assert x.shape == (5, 1, 32, 32) and len(seen) == 2
+    assert x.shape == (5, 1, 32, 32) and len(seen) == 3
     e = G.shared(y)
     for k, c in enumerate(seen, start=1):  # block k is conditioned on [z_k, e(y)]
-        assert torch.equal(c, torch.cat([z[:, 40 * k : 40 * (k + 1)], e], 1))
+        assert torch.equal(c, torch.cat([z[:, 30 * k : 30 * (k + 1)], e], 1))
     G.eval()
     a, b = G(z, torch.zeros(5, dtype=torch.long)), G(z, torch.ones(5, dtype=torch.long))
     assert not torch.allclose(a, b)  # the class reaches the image
     z2 = z.clone()
-    z2[:, 80:] += 1.0  # only the 16 px block's chunk
+    z2[:, 90:] += 1.0  # only the 32 px block's chunk
     assert not torch.allclose(G(z2, y), G(z, y))
+
+
+def test_the_authors_32px_layout_residual_to_32px_and_D_down_to_8px(spec):
+    """BigGAN-PyTorch's G_arch[32] / D_arch[32]: G's last block is a residual up-block to 32 px
+    followed by a 3x3 convolution (not SAGAN's cheap 4x4 transposed convolution), and D's four
+    residual blocks end at 8 px (not 4 px). On SAGAN's cheap stages BigGAN scored FID 140.6 at
+    500 steps where the authors' code scored 5.8 (docs/variants.md, item 8)."""
+    torch.manual_seed(0)
+    v = make(spec)
+    sizes = []
+    for block in v.G.blocks:
+        block.register_forward_hook(lambda m, args, out: sizes.append(out.shape[-1]))
+    v.G(torch.randn(2, 120), torch.tensor([1, 2]))
+    assert sizes == [8, 16, 32]
+    assert isinstance(v.G.out.conv, nn.Conv2d) and v.G.out.conv.kernel_size == (3, 3)
+    body = v.D.features
+    maps = []
+    for block in (body.first, *body.blocks):
+        assert isinstance(block, DBlock)
+        block.register_forward_hook(lambda m, args, out: maps.append(out.shape[-1]))
+    body(torch.randn(2, *spec.shape))
+    assert maps == [16, 8, 8, 8]
+    assert not body.first.preactivation and all(b.preactivation for b in body.blocks)
+
+
+def test_dblock_without_preactivation_reads_negative_inputs():
+    """The first D block reads the image in [-1, 1]: a ReLU in front would zero its dark half."""
+    torch.manual_seed(0)
+    pre, raw = DBlock(1, 4), DBlock(1, 4, preactivation=False)
+    raw.load_state_dict(pre.state_dict())
+    x = -torch.rand(1, 1, 8, 8)  # all negative
+    conv_path = lambda b, x: b.conv2(torch.relu(b.conv1(x)))  # noqa: E731
+    relu_free = conv_path(raw, x) + raw.shortcut(x)
+    assert torch.allclose(raw(x), torch.nn.functional.avg_pool2d(relu_free, 2), atol=1e-6)
+    blind = conv_path(pre, torch.zeros_like(x)) + pre.shortcut(x)
+    assert torch.allclose(pre(x), torch.nn.functional.avg_pool2d(blind, 2), atol=1e-6)
+    assert not torch.allclose(pre(x), raw(x))
 
 
 # --- projection discriminator ---------------------------------------------------------------------
@@ -161,8 +201,8 @@ def test_discriminator_projects_the_label_and_is_spectrally_normalised(spec):
         assert len(attention) == 1 and attention[0].gamma.item() == 0.0
     assert hasattr(v.D.head.embed, "parametrizations")  # SN on the projection's embedding
     assert not hasattr(v.G.shared, "parametrizations")  # G's shared embedding is plain
-    assert not hasattr(v.G.out.conv, "parametrizations")  # as in sagan: on request only
-    assert hasattr(make(spec, g_sn_output=True).G.out.conv, "parametrizations")
+    assert hasattr(v.G.out.conv, "parametrizations")  # the authors' code: SN on the output too
+    assert not hasattr(make(spec, g_sn_output=False).G.out.conv, "parametrizations")
 
 
 # --- orthogonal regularisation --------------------------------------------------------------------
@@ -350,7 +390,7 @@ def test_run_all_includes_it_on_mnist32_only():
         ),
         (["--dataset", "mnist32", "--hp", "truncation=-1"], "truncation takes a positive number"),
         (["--dataset", "mnist32", "--hp", "ortho_beta=-0.1"], "ortho_beta takes a number >= 0"),
-        (["--dataset", "mnist32", "--hp", "latent_dim=2"], "latent_dim takes an integer >= 3"),
+        (["--dataset", "mnist32", "--hp", "latent_dim=3"], "latent_dim takes an integer >= 4"),
         (["--dataset", "mnist32", "--hp", "init=xavier"], "init takes one of 'default', 'ortho'"),
     ],
 )

@@ -7,9 +7,20 @@
 * `BigGANGenerator`: a shared class embedding e(y) and a hierarchical latent space: z is split into
   one chunk for the input layer and one per G block; block k's batch norms are conditioned on
   c_k = [z_k, e(y)]. linear(z_0) -> 4x4 -> GBlock 8 (c_1) -> GBlock 16 (c_2) -> self-attention ->
-  BN -> ReLU -> 2x up -> conv3x3 -> tanh (the output stage's BN is unconditional, as BigGAN's).
+  GBlock 32 (c_3) -> BN -> ReLU -> conv3x3 -> tanh (`ImageOut` without upsampling; its BN is
+  unconditional, as BigGAN's): the authors' 32 px layout (BigGAN-PyTorch, BigGAN.py,
+  `G_arch[32]`: three residual up-blocks to 32 px, a 3x3 output convolution).
+  The shared embedding starts at N(0, 0.02) (`SHARED_INIT_STD`), as in the authors' 32 px run.
+* `BigGANDiscriminatorBody`: DBlock 32 -> 16 (no pre-activation: it reads the image) ->
+  self-attention -> DBlock 16 -> 8 -> DBlock 8 -> DBlock 8 -> ReLU -> sum over locations (φ(x)):
+  the authors' `D_arch[32]` (four residual blocks, the last two at 8 px).
+  Why not SAGAN's cheaper 32 px stages (`ImageOut`, `DStem`, D down to 4 px; ganbench.nets.
+  sagan_nets): measured (docs/variants.md, item 8; 500 steps of 64 on mnist32, seed 0, FID in the
+  project's feature space) BigGAN on them scored 140.6 where the authors' code scored 5.8; the
+  authors' G stages alone brought it to 43.5, their D alone to 62.5, both (with the small shared
+  embedding below) to 17.7. SAGAN, unconditional, trains well on the cheap stages.
 * `ProjectionHead` / `ProjectionDiscriminator`: the projection discriminator (Miyato & Koyama
-  2018, used by SAGAN and BigGAN) on the SAGAN body's features φ(x):
+  2018, used by SAGAN and BigGAN) on the body's features φ(x):
       D(x, y) = ψ(φ(x)) + <e_D(y), φ(x)>,  ψ linear, e_D a class embedding of φ's width.
 * `orthogonal_penalty` / `orthogonal_regulariser`: BigGAN's orthogonal regularisation (section 3.1)
       R_β(W) = β ||Wᵀ W ⊙ (1 - I)||_F²
@@ -26,16 +37,13 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from ganbench.nets.sagan_nets import (
-    DiscriminatorBody,
-    GBlock,
-    ImageOut,
-    SelfAttention,
-    check_32px,
-)
+from ganbench.nets.sagan_nets import DBlock, GBlock, ImageOut, SelfAttention, check_32px
+
+SHARED_INIT_STD = 0.02  # G's shared class embedding at initialisation
 
 
 class ConditionalBatchNorm2d(nn.Module):
@@ -59,7 +67,10 @@ def chunk_sizes(latent_dim: int, chunks: int) -> list[int]:
 
 
 class BigGANGenerator(nn.Module):
-    """G(z, y); `blocks` are the GBlocks in order (8 px, 16 px), `chunks` = 1 + len(blocks)."""
+    """G(z, y); `blocks` are the GBlocks in order (8, 16, 32 px), `chunks` = 1 + len(blocks)."""
+
+    RESOLUTIONS = (8, 16, 32)  # each GBlock's output size
+    ATTENTION_AT = 16
 
     def __init__(
         self,
@@ -73,9 +84,13 @@ class BigGANGenerator(nn.Module):
         super().__init__()
         channels = check_32px(out_shape, "BigGANGenerator")
         self.width = width
-        self.chunks = 3  # the input layer, the 8 px block, the 16 px block
+        self.chunks = 1 + len(self.RESOLUTIONS)  # the input layer, then one per block
         sizes = chunk_sizes(latent_dim, self.chunks)
         self.shared = nn.Embedding(num_classes, shared_dim)  # one embedding for every layer
+        # The authors' scale (their 32 px launch's N(0, 0.02); their default orthogonal rows have
+        # norm 1), not PyTorch's N(0, 1): class codes of norm ~11 beside z chunks of norm ~5.5
+        # swamp the conditional gains (FID 21.9 against 17.7 at 500 steps; docs/variants.md, 8)
+        nn.init.normal_(self.shared.weight, 0.0, SHARED_INIT_STD)
         self.fc = nn.Linear(sizes[0], width * 4 * 4)
 
         def cbn(cond_dim: int):
@@ -84,16 +99,37 @@ class BigGANGenerator(nn.Module):
         self.blocks = nn.ModuleList(
             GBlock(width, width, norm=cbn(size + shared_dim)) for size in sizes[1:]
         )
-        self.attention = SelfAttention(width, pool=attention_pool)  # at the 16 px stage
-        self.out = ImageOut(width, channels)
+        self.attention = SelfAttention(width, pool=attention_pool)
+        self.out = ImageOut(width, channels, upsample=False)  # after the 32 px block
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         z0, *zs = z.tensor_split(self.chunks, dim=1)
         e = self.shared(y)
         h = self.fc(z0).view(z.shape[0], self.width, 4, 4)
-        for block, z_k in zip(self.blocks, zs, strict=True):
+        for block, z_k, size in zip(self.blocks, zs, self.RESOLUTIONS, strict=True):
             h = block(h, torch.cat([z_k, e], dim=1))  # c_k = [z_k, e(y)]
-        return self.out(self.attention(h))
+            if size == self.ATTENTION_AT:
+                h = self.attention(h)
+        return self.out(h)
+
+
+class BigGANDiscriminatorBody(nn.Module):
+    """x -> DBlock 16 -> self-attention -> DBlock 8 -> DBlock 8 -> DBlock 8 -> ReLU -> sum over
+    locations: φ(x), `width` features per image."""
+
+    def __init__(self, in_shape: tuple[int, int, int], width: int, attention_pool: int = 1) -> None:
+        super().__init__()
+        channels = check_32px(in_shape, "the BigGAN discriminator")
+        self.first = DBlock(channels, width, preactivation=False)  # 32 -> 16
+        self.attention = SelfAttention(width, pool=attention_pool)  # at 16 px
+        self.blocks = nn.Sequential(
+            DBlock(width, width), DBlock(width, width, down=False), DBlock(width, width, down=False)
+        )
+        self.feature_dim = width
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.blocks(self.attention(self.first(x)))
+        return F.relu(h).sum(dim=(2, 3))  # sum pooling, as in the SN-GAN / BigGAN ResNets
 
 
 class ProjectionHead(nn.Module):
@@ -109,13 +145,13 @@ class ProjectionHead(nn.Module):
 
 
 class ProjectionDiscriminator(nn.Module):
-    """SAGAN's discriminator body (φ) with the projection head."""
+    """BigGAN's discriminator body (φ) with the projection head."""
 
     def __init__(
         self, in_shape: tuple[int, int, int], num_classes: int, width: int, attention_pool: int = 1
     ) -> None:
         super().__init__()
-        self.features = DiscriminatorBody(in_shape, width, attention_pool)
+        self.features = BigGANDiscriminatorBody(in_shape, width, attention_pool)
         self.head = ProjectionHead(width, num_classes)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

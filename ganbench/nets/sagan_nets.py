@@ -1,5 +1,6 @@
 """SAGAN's building blocks (Zhang, Goodfellow, Metaxas & Odena 2019, arXiv:1805.08318) and its
-32 px residual generator / discriminator; BigGAN (ganbench/nets/biggan_nets.py) builds on them.
+32 px residual generator / discriminator; BigGAN (ganbench/nets/biggan_nets.py) builds on the
+blocks, with the authors' residual 32 px stages instead of the cheap ones below.
 
 * `SelfAttention`: the paper's section 3 on a feature map x (C channels, N = H·W locations):
       f(x) = W_f x,  g(x) = W_g x,  h(x) = W_h x            (1x1 convolutions, C -> C̄ = C/8)
@@ -103,17 +104,20 @@ class DBlock(nn.Module):
     """ReLU -> conv3x3 -> ReLU -> conv3x3, plus the input (through a 1x1 convolution where the
     channels change or the block pools), then a 2x2 average pool when `down`. Pooling once after
     the sum is the SN-GAN block's pool on each path: average pooling commutes with the 1x1
-    convolution and is linear."""
+    convolution and is linear. `preactivation=False` drops the first ReLU: the block that reads
+    the image itself (the SN-GAN / BigGAN discriminators' first block)."""
 
-    def __init__(self, in_ch: int, out_ch: int, down: bool = True) -> None:
+    def __init__(
+        self, in_ch: int, out_ch: int, down: bool = True, preactivation: bool = True
+    ) -> None:
         super().__init__()
-        self.down = down
+        self.down, self.preactivation = down, preactivation
         self.conv1 = nn.Conv2d(in_ch, out_ch, 3, 1, 1)
         self.conv2 = nn.Conv2d(out_ch, out_ch, 3, 1, 1)
         self.shortcut = nn.Conv2d(in_ch, out_ch, 1) if (in_ch != out_ch or down) else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv2(F.relu(self.conv1(F.relu(x))))
+        h = self.conv2(F.relu(self.conv1(F.relu(x) if self.preactivation else x)))
         h = h + (x if self.shortcut is None else self.shortcut(x))
         return F.avg_pool2d(h, 2) if self.down else h
 
@@ -148,12 +152,16 @@ class SAGANGenerator(nn.Module):
 class ImageOut(nn.Module):
     """The generator's last stage, 16 -> 32 px: BN -> ReLU -> 4x4 stride-2 transposed convolution
     to the image's channels -> tanh (DCGAN's last layer rather than a residual block at 32 px:
-    the CPU budget)."""
+    the CPU budget). `upsample=False`: a 3x3 convolution at the input's size instead, after a
+    residual block that reached 32 px (BigGAN-PyTorch's `output_layer`)."""
 
-    def __init__(self, width: int, channels: int) -> None:
+    def __init__(self, width: int, channels: int, upsample: bool = True) -> None:
         super().__init__()
         self.norm = nn.BatchNorm2d(width)
-        self.conv = nn.ConvTranspose2d(width, channels, 4, 2, 1)
+        if upsample:
+            self.conv: nn.Module = nn.ConvTranspose2d(width, channels, 4, 2, 1)
+        else:
+            self.conv = nn.Conv2d(width, channels, 3, 1, 1)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.conv(F.relu(self.norm(h))))
@@ -173,11 +181,11 @@ class DStem(nn.Module):
 
 class DiscriminatorBody(nn.Module):
     """x -> stem (16 px) -> self-attention -> DBlock 8 -> DBlock 4 -> DBlock 4 -> ReLU -> sum over
-    locations: φ(x), `width` features per image (the heads of SAGAN's and BigGAN's D read it)."""
+    locations: φ(x), `width` features per image (SAGAN's D head reads it)."""
 
     def __init__(self, in_shape: tuple[int, int, int], width: int, attention_pool: int = 1) -> None:
         super().__init__()
-        channels = check_32px(in_shape, "the SAGAN / BigGAN discriminator")
+        channels = check_32px(in_shape, "the SAGAN discriminator")
         self.stem = DStem(channels, width)
         self.attention = SelfAttention(width, pool=attention_pool)  # at the 16 px stage
         self.blocks = nn.Sequential(
